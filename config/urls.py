@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+from oauth2_provider import views as oauth2_views
+
+api_v1 = ([path("", include("customers.api.urls"))], "api")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
+    path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth2_revoke_token"),
+    path("api/v1/", include(api_v1)),
+]
+
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"

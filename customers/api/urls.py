@@ -1,0 +1,17 @@
+from rest_framework.routers import SimpleRouter
+
+from customers.api.views import CustomerViewSet
+
+
+class OptionalSlashRouter(SimpleRouter):
+    """Routes that answer with and without a trailing slash, never redirecting."""
+
+    def __init__(self):
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+router.register("customers", CustomerViewSet, basename="customer")
+
+urlpatterns = router.urls

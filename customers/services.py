@@ -1,0 +1,206 @@
+"""Writes to customers. Every door (API, portal, admin, import) calls these."""
+
+import dataclasses
+from typing import Any, Mapping
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+
+from customers.events import event_record
+from customers.exceptions import VersionMismatch
+from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, IdempotencyRecord
+from customers.representation import customer_as_dict
+from customers.validation import (
+    MAX_CUSTOM_FIELDS,
+    NAME_FIELDS,
+    CustomerData,
+    CustomFieldData,
+    check_has_identity,
+    clean_customer_payload,
+)
+from merchants.models import Merchant
+
+RECORD_FIELDS = (*NAME_FIELDS, "address_country")
+
+
+@dataclasses.dataclass(frozen=True)
+class Actor:
+    """Who makes a change and through which door, for the audit trail."""
+
+    door: str  # AuditEntry.Door
+    label: str
+
+    @classmethod
+    def for_client(cls, client) -> "Actor":
+        return cls(AuditEntry.Door.API, f"client:{client.client_id}")
+
+    @classmethod
+    def for_user(cls, user, door: str) -> "Actor":
+        return cls(door, f"user:{user.pk}:{user.get_username()}")
+
+
+SYSTEM = Actor(AuditEntry.Door.CLI, "system")
+
+
+def _write_custom_fields(customer: Customer, fields: list[CustomFieldData], start: int = 0) -> None:
+    CustomField.objects.bulk_create(
+        [
+            CustomField(customer=customer, name=f.name, type=f.type, value=f.value, position=start + i)
+            for i, f in enumerate(fields)
+        ]
+    )
+
+
+def _record(customer: Customer, event_type: str, actor: Actor, changed: list[str]) -> None:
+    # Drop any stale prefetch so the snapshot shows the fields just written.
+    getattr(customer, "_prefetched_objects_cache", {}).pop("custom_fields", None)
+    snapshot = customer_as_dict(customer)
+    event_record(merchant=customer.merchant, customer_id=customer.customer_id, type=event_type, snapshot=snapshot)
+    AuditEntry.objects.create(
+        merchant_id=customer.merchant_id,
+        customer_id=customer.customer_id,
+        action=event_type.split(".")[1],
+        door=actor.door,
+        actor=actor.label[:255],
+        changed_fields=changed,
+    )
+
+
+@transaction.atomic
+def customer_create(*, merchant: Merchant, data: Mapping[str, Any], actor: Actor = SYSTEM) -> Customer:
+    """Validate `data` (the API's JSON shape) and store a new customer with its custom fields.
+
+    Raises ValidationError listing every problem by field path. Duplicates are
+    never merged: each call creates a new customer with a new customer_id.
+    """
+    cleaned = clean_customer_payload(data)
+    customer = Customer.objects.create(merchant=merchant, **cleaned.values)
+    _write_custom_fields(customer, cleaned.custom_fields or [])
+    changed = [f for f in RECORD_FIELDS if cleaned.values.get(f)]
+    changed += [f"options.custom_fields.{f.name}" for f in cleaned.custom_fields or []]
+    _record(customer, CustomerEvent.Type.CREATED, actor, changed)
+    return customer
+
+
+def _locked(customer: Customer, expected_version: int | None) -> Customer:
+    locked = Customer.objects.select_for_update().select_related("merchant").get(pk=customer.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise VersionMismatch(locked.version)
+    return locked
+
+
+def _apply(customer: Customer, cleaned: CustomerData, *, replace: bool) -> list[str]:
+    """Apply cleaned input to a locked customer; returns the names of what changed."""
+    changed = []
+    for field in RECORD_FIELDS:
+        if replace or field in cleaned.present:
+            new = cleaned.values.get(field)
+            if getattr(customer, field) != new:
+                setattr(customer, field, new)
+                changed.append(field)
+    check_has_identity(None, {f: getattr(customer, f) for f in NAME_FIELDS})
+
+    if cleaned.custom_fields is None:
+        return changed
+    existing = {f.name: f for f in customer.custom_fields.all()}
+    if replace:
+        wanted = {f.name: f for f in cleaned.custom_fields}
+        removed = [name for name in existing if name not in wanted]
+        CustomField.objects.filter(customer=customer).delete()
+        _write_custom_fields(customer, cleaned.custom_fields)
+        changed += [f"options.custom_fields.{name}" for name in removed]
+        changed += [
+            f"options.custom_fields.{f.name}"
+            for f in cleaned.custom_fields
+            if f.name not in existing or (existing[f.name].type, existing[f.name].value) != (f.type, f.value)
+        ]
+        return changed
+
+    next_position = max((f.position for f in existing.values()), default=-1) + 1
+    to_add = []
+    for f in cleaned.custom_fields:
+        current = existing.get(f.name)
+        if f.value is None:
+            if current is not None:
+                current.delete()
+                changed.append(f"options.custom_fields.{f.name}")
+        elif current is None:
+            to_add.append(f)
+            changed.append(f"options.custom_fields.{f.name}")
+        elif (current.type, current.value) != (f.type, f.value):
+            current.type, current.value = f.type, f.value
+            current.save(update_fields=["type", "value"])
+            changed.append(f"options.custom_fields.{f.name}")
+    _write_custom_fields(customer, to_add, start=next_position)
+    if to_add and CustomField.objects.filter(customer=customer).count() > MAX_CUSTOM_FIELDS:
+        message = f"At most {MAX_CUSTOM_FIELDS} custom fields are allowed per customer."
+        raise ValidationError({"options.custom_fields": ValidationError(message, code="max_items")})
+    return changed
+
+
+def _save_changes(customer: Customer, changed: list[str], actor: Actor) -> Customer:
+    if changed:
+        customer.version = F("version") + 1
+        customer.save()
+        customer.refresh_from_db(fields=["version", "updated_at"])
+        _record(customer, CustomerEvent.Type.UPDATED, actor, changed)
+    return customer
+
+
+@transaction.atomic
+def customer_update(
+    *, customer: Customer, data: Mapping[str, Any], actor: Actor = SYSTEM, expected_version: int | None = None
+) -> Customer:
+    """JSON Merge Patch (RFC 7396): present fields are set, null clears, absent fields stay.
+
+    `options.custom_fields` merges by name: a listed field is added or replaced,
+    one with `"value": null` is removed. The result must satisfy every create rule.
+    Raises VersionMismatch when `expected_version` is given and stale.
+    """
+    cleaned = clean_customer_payload(data, partial=True)
+    customer = _locked(customer, expected_version)
+    if isinstance(data, Mapping) and "options" in data and data["options"] is None:
+        # `"options": null` clears every custom field.
+        cleaned = dataclasses.replace(cleaned, custom_fields=None)
+        removed = list(customer.custom_fields.values_list("name", flat=True))
+        customer.custom_fields.all().delete()
+        changed = _apply(customer, cleaned, replace=False) + [f"options.custom_fields.{n}" for n in removed]
+    else:
+        changed = _apply(customer, cleaned, replace=False)
+    return _save_changes(customer, changed, actor)
+
+
+@transaction.atomic
+def customer_replace(
+    *, customer: Customer, data: Mapping[str, Any], actor: Actor = SYSTEM, expected_version: int | None = None
+) -> Customer:
+    """Replace the whole record (PUT) with create semantics; absent fields become empty."""
+    cleaned = clean_customer_payload(data)
+    customer = _locked(customer, expected_version)
+    changed = _apply(customer, cleaned, replace=True)
+    return _save_changes(customer, changed, actor)
+
+
+@transaction.atomic
+def customer_delete(*, customer: Customer, actor: Actor = SYSTEM, expected_version: int | None = None) -> None:
+    """Delete the customer and erase its personal data from everything we keep.
+
+    Custom fields go with it; stored idempotency replays and undelivered event
+    payloads that hold its data are scrubbed; the audit trail keeps ids and field
+    names only. The deletion event carries ids alone.
+    """
+    customer = _locked(customer, expected_version)
+    customer_id, merchant = customer.customer_id, customer.merchant
+    IdempotencyRecord.objects.filter(merchant=merchant, customer_id=customer_id).update(
+        response_body=None, response_headers={}
+    )
+    CustomerEvent.objects.filter(merchant=merchant, customer_id=customer_id).update(
+        payload={"customer_id": str(customer_id), "merchant_id": str(merchant.pk), "erased": True}
+    )
+    customer.delete()
+    snapshot = {"customer_id": str(customer_id), "merchant_id": str(merchant.pk)}
+    event_record(merchant=merchant, customer_id=customer_id, type=CustomerEvent.Type.DELETED, snapshot=snapshot)
+    AuditEntry.objects.create(
+        merchant=merchant, customer_id=customer_id, action="deleted", door=actor.door, actor=actor.label[:255]
+    )

@@ -1,0 +1,353 @@
+"""The rules a customer record must satisfy, in one place.
+
+Every door (API, portal, admin, CSV import) hands the same JSON-shaped payload
+to `clean_customer_payload`; it returns normalized values or raises one
+`ValidationError` whose dict maps field paths (`email`,
+`options.custom_fields[2].value`) to every error found, not just the first.
+"""
+
+import dataclasses
+import datetime
+import difflib
+import math
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django_countries import countries
+
+from customers.models import CustomField
+
+NAME_FIELDS = ("firstname", "lastname", "email", "company")
+MAX_LENGTHS = {"firstname": 100, "lastname": 100, "email": 254, "company": 255}
+TOP_LEVEL_FIELDS = (*NAME_FIELDS, "address_country", "options")
+OPTIONS_FIELDS = ("custom_fields",)
+CUSTOM_FIELD_KEYS = ("name", "type", "value")
+MAX_CUSTOM_FIELDS = 50
+MAX_CUSTOM_FIELD_VALUE_LENGTH = 500
+CUSTOM_FIELD_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+CUSTOM_FIELD_TYPES = tuple(CustomField.Type.values)
+
+_INTEGER_RE = re.compile(r"^[+-]?\d+$")
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_email_validator = EmailValidator()
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomFieldData:
+    name: str
+    type: str
+    value: str | None  # None only in a partial (merge) payload: remove the field
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerData:
+    """Normalized input. In a partial payload, `present` names the fields that were sent."""
+
+    values: dict[str, str | None]
+    custom_fields: list[CustomFieldData] | None
+    present: frozenset[str]
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[ValidationError]] = {}
+
+    def add(self, field: str, message: str, code: str) -> None:
+        self.by_field.setdefault(field, []).append(ValidationError(message, code=code))
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise ValidationError(self.by_field)
+
+
+def _unknown_field(errors: _Errors, path: str, key: str, known: tuple[str, ...]) -> None:
+    message = f"Unknown field '{key}'."
+    close = difflib.get_close_matches(str(key).lower(), known, n=1, cutoff=0.6)
+    if not close and str(key).replace("_", "").lower() in known:
+        close = [str(key).replace("_", "").lower()]
+    if close:
+        message += f" Did you mean '{close[0]}'?"
+    errors.add(path, message, "unknown_field")
+
+
+def _check_text(errors: _Errors, path: str, value: str) -> bool:
+    """Text PostgreSQL can store and a person can read: no NUL bytes, no lone surrogates."""
+    if "\x00" in value:
+        errors.add(path, "Must not contain NUL characters.", "null_characters_not_allowed")
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        errors.add(path, "Must be valid Unicode text (lone surrogates are not allowed).", "invalid_unicode")
+        return False
+    return True
+
+
+def normalize_country(value: str) -> str | None:
+    """Upper-cased ISO 3166-1 alpha-3 code, or None when `value` is not one."""
+    code = value.strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        return None
+    return code if countries.alpha3(code) == code else None
+
+
+def _clean_name_field(errors: _Errors, field: str, raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        errors.add(field, "Must be a string.", "invalid_type")
+        return None
+    if not _check_text(errors, field, raw):
+        return None
+    value = raw.strip()
+    if not value:
+        return None
+    limit = MAX_LENGTHS[field]
+    if len(value) > limit:
+        errors.add(field, f"Must be at most {limit} characters (it has {len(value)}).", "max_length")
+        return None
+    if field == "email":
+        try:
+            _email_validator(value)
+        except ValidationError:
+            errors.add(field, "Must be a valid email address.", "invalid_email")
+            return None
+    return value
+
+
+def _clean_country(errors: _Errors, raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        errors.add("address_country", "Must be a string.", "invalid_type")
+        return None
+    if not _check_text(errors, "address_country", raw):
+        return None
+    if not raw.strip():
+        return None
+    code = normalize_country(raw)
+    if code is None:
+        errors.add(
+            "address_country",
+            f"'{raw[:20]}' is not an ISO 3166-1 alpha-3 country code (for example USA, GBR, DEU).",
+            "invalid_country",
+        )
+    return code
+
+
+def _value_as_string(raw: Any) -> str | None:
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, int):
+        return str(raw)
+    if isinstance(raw, float):
+        return repr(raw) if math.isfinite(raw) else None
+    if isinstance(raw, str):
+        return raw
+    return None
+
+
+def _type_error(type_: str, value: str) -> str | None:
+    """Why `value` is not a valid `type_`, or None when it is."""
+    if type_ == "string":
+        return None
+    if type_ == "integer":
+        return None if _INTEGER_RE.match(value) else "Must be an integer, for example 42."
+    if type_ == "number":
+        if not _NUMBER_RE.match(value):
+            return "Must be a number, for example 3.14."
+        try:
+            return None if Decimal(value).is_finite() else "Must be a finite number."
+        except InvalidOperation:
+            return "Must be a number, for example 3.14."
+    if type_ == "boolean":
+        return None if value in ("true", "false") else "Must be true or false."
+    if type_ == "date":
+        try:
+            if not _DATE_RE.match(value):
+                raise ValueError
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            return "Must be a date as YYYY-MM-DD, for example 2024-05-31."
+        return None
+    if type_ == "datetime":
+        message = "Must be an ISO 8601 date-time with a UTC offset, for example 2024-05-31T14:30:00+02:00."
+        try:
+            if "T" not in value and " " not in value:
+                raise ValueError
+            parsed = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return message
+        return None if parsed.tzinfo is not None else message
+    if type_ == "email":
+        try:
+            _email_validator(value)
+        except ValidationError:
+            return "Must be a valid email address."
+        return None
+    if type_ == "url":
+        try:
+            _url_validator(value)
+        except ValidationError:
+            return "Must be a valid http(s) URL."
+        return None
+    raise AssertionError(type_)
+
+
+def _clean_custom_field(errors: _Errors, path: str, item: Any, *, partial: bool) -> CustomFieldData | None:
+    if not isinstance(item, Mapping):
+        errors.add(path, "Must be an object with name, type and value.", "invalid_type")
+        return None
+    ok = True
+    for key in item:
+        if key not in CUSTOM_FIELD_KEYS:
+            _unknown_field(errors, f"{path}.{key}", key, CUSTOM_FIELD_KEYS)
+            ok = False
+
+    name = item.get("name")
+    if name is None:
+        errors.add(f"{path}.name", "This field is required.", "required")
+        ok = False
+    elif not isinstance(name, str):
+        errors.add(f"{path}.name", "Must be a string.", "invalid_type")
+        ok = False
+    elif not CUSTOM_FIELD_NAME_RE.match(name):
+        errors.add(
+            f"{path}.name",
+            "Must be 1-64 characters of letters, digits, '_', '-' or '.'.",
+            "invalid_name",
+        )
+        ok = False
+
+    type_ = item.get("type", "string")
+    if type_ is None:
+        type_ = "string"
+    if not isinstance(type_, str) or type_ not in CUSTOM_FIELD_TYPES:
+        errors.add(f"{path}.type", f"Must be one of: {', '.join(CUSTOM_FIELD_TYPES)}.", "invalid_choice")
+        ok = False
+
+    if "value" not in item:
+        errors.add(f"{path}.value", "This field is required.", "required")
+        return None
+    raw = item["value"]
+    if raw is None:
+        if partial:
+            return CustomFieldData(name=name, type=type_, value=None) if ok else None
+        errors.add(f"{path}.value", "This field is required; it may not be null.", "required")
+        return None
+    value = _value_as_string(raw)
+    if value is None:
+        errors.add(f"{path}.value", "Must be a string, a number or a boolean.", "invalid_type")
+        return None
+    if not _check_text(errors, f"{path}.value", value):
+        return None
+    if len(value) > MAX_CUSTOM_FIELD_VALUE_LENGTH:
+        errors.add(
+            f"{path}.value",
+            f"Must be at most {MAX_CUSTOM_FIELD_VALUE_LENGTH} characters (it has {len(value)}).",
+            "max_length",
+        )
+        return None
+    if not ok:
+        return None
+    problem = _type_error(type_, value)
+    if problem:
+        errors.add(f"{path}.value", problem, "invalid_value")
+        return None
+    return CustomFieldData(name=name, type=type_, value=value)
+
+
+def _clean_custom_fields(errors: _Errors, raw: Any, *, partial: bool) -> list[CustomFieldData] | None:
+    path = "options.custom_fields"
+    if raw is None:
+        return [] if not partial else None
+    if not isinstance(raw, list):
+        errors.add(path, "Must be a list of custom fields.", "invalid_type")
+        return None
+    if len(raw) > MAX_CUSTOM_FIELDS:
+        errors.add(path, f"At most {MAX_CUSTOM_FIELDS} custom fields are allowed (got {len(raw)}).", "max_items")
+        return None
+    cleaned: list[CustomFieldData] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(raw):
+        field = _clean_custom_field(errors, f"{path}[{index}]", item, partial=partial)
+        name = item.get("name") if isinstance(item, Mapping) else None
+        if isinstance(name, str):
+            if name in seen:
+                errors.add(
+                    f"{path}[{index}].name",
+                    f"Duplicate custom field name '{name}' (also at index {seen[name]}).",
+                    "duplicate",
+                )
+                continue
+            seen[name] = index
+        if field is not None:
+            cleaned.append(field)
+    return cleaned
+
+
+def clean_customer_payload(payload: Any, *, partial: bool = False) -> CustomerData:
+    """Validate and normalize a customer payload in the API's JSON shape.
+
+    `partial=True` is JSON Merge Patch input: only the keys present are
+    returned in `present`, `null` means clear, and a custom field whose value
+    is `null` means remove it. The "at least one name field" rule is checked by
+    the caller on the merged result (see `check_has_identity`).
+    """
+    errors = _Errors()
+    if not isinstance(payload, Mapping):
+        errors.add(NON_FIELD_ERRORS, "The request body must be a JSON object.", "invalid_type")
+        errors.raise_if_any()
+
+    for key in payload:
+        if key not in TOP_LEVEL_FIELDS:
+            _unknown_field(errors, str(key), key, TOP_LEVEL_FIELDS)
+
+    values: dict[str, str | None] = {}
+    for field in NAME_FIELDS:
+        if field in payload:
+            values[field] = _clean_name_field(errors, field, payload[field])
+    if "address_country" in payload:
+        values["address_country"] = _clean_country(errors, payload["address_country"])
+
+    custom_fields = None if partial else []
+    options = payload.get("options")
+    if "options" in payload and options is not None:
+        if not isinstance(options, Mapping):
+            errors.add("options", "Must be an object.", "invalid_type")
+        else:
+            for key in options:
+                if key not in OPTIONS_FIELDS:
+                    _unknown_field(errors, f"options.{key}", key, OPTIONS_FIELDS)
+            if "custom_fields" in options:
+                custom_fields = _clean_custom_fields(errors, options["custom_fields"], partial=partial)
+    elif partial and "options" in payload:
+        # `"options": null` in a merge patch clears every custom field.
+        custom_fields = []
+
+    present = frozenset(key for key in payload if key in TOP_LEVEL_FIELDS)
+    if not partial:
+        for field in (*NAME_FIELDS, "address_country"):
+            values.setdefault(field, None)
+        check_has_identity(errors, values)
+    errors.raise_if_any()
+    return CustomerData(values=values, custom_fields=custom_fields, present=present)
+
+
+def check_has_identity(errors: "_Errors | None", values: Mapping[str, Any]) -> None:
+    """At least one of firstname, lastname, email, company must have a value."""
+    if any(values.get(field) for field in NAME_FIELDS):
+        return
+    own = errors or _Errors()
+    own.add(
+        NON_FIELD_ERRORS,
+        "Provide at least one of firstname, lastname, email or company (not blank).",
+        "required_one_of",
+    )
+    if errors is None:
+        own.raise_if_any()

@@ -1,0 +1,38 @@
+import json
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+from merchants.models import MerchantMembership
+from merchants.services import membership_add, merchant_create, oauth_client_create
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a merchant and an OAuth2 client-credentials client for it. Prints one JSON object: "
+        '{"merchant_id", "client_id", "client_secret"}; the secret is shown only this once.'
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help="The merchant's name")
+        parser.add_argument("--no-client", action="store_true", help="Do not create an OAuth2 client")
+        parser.add_argument("--admin-email", help="Create (or link) a portal user as an admin of the merchant")
+        parser.add_argument(
+            "--admin-password", help="Password for --admin-email (default: $MERCHANT_ADMIN_PASSWORD)"
+        )
+
+    def handle(self, *args, name, no_client, admin_email, admin_password, **options):
+        if not name.strip():
+            raise CommandError("The merchant name must not be blank.")
+        password = admin_password or os.environ.get("MERCHANT_ADMIN_PASSWORD")
+        if admin_email and not password:
+            raise CommandError("--admin-email needs --admin-password or MERCHANT_ADMIN_PASSWORD.")
+        merchant = merchant_create(name=name)
+        result = {"merchant_id": str(merchant.pk)}
+        if not no_client:
+            issued = oauth_client_create(merchant=merchant, name=f"{merchant.name} API client")
+            result.update(client_id=issued.client.client_id, client_secret=issued.client_secret)
+        if admin_email:
+            membership_add(merchant=merchant, email=admin_email, role=MerchantMembership.Role.ADMIN, password=password)
+            result["admin_email"] = admin_email
+        self.stdout.write(json.dumps(result))

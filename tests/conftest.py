@@ -1,0 +1,86 @@
+import base64
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from merchants.services import oauth_client_create
+from tests.factories import MerchantFactory
+
+USER_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def merchant(db):
+    return MerchantFactory(name="Acme Ltd")
+
+
+@pytest.fixture
+def other_merchant(db):
+    return MerchantFactory(name="Globex Corp")
+
+
+@pytest.fixture
+def issued_client(merchant):
+    """An OAuth2 client of `merchant` with its plain secret (IssuedClient)."""
+    return oauth_client_create(merchant=merchant, name="Test client")
+
+
+def fetch_token(client_id: str, client_secret: str, scope: str | None = None) -> dict:
+    """A real client-credentials token from POST /o/token/ (HTTP Basic)."""
+    basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+    data = {"grant_type": "client_credentials"}
+    if scope:
+        data["scope"] = scope
+    response = APIClient().post("/o/token/", data, HTTP_AUTHORIZATION=f"Basic {basic}")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.fixture
+def token_for(db):
+    """token_for(merchant, scope=None) -> access token string of a new client of `merchant`."""
+
+    def make(merchant, scope: str | None = None) -> str:
+        issued = oauth_client_create(merchant=merchant, name="Test client")
+        return fetch_token(issued.client.client_id, issued.client_secret, scope)["access_token"]
+
+    return make
+
+
+@pytest.fixture
+def api_client_for(token_for):
+    """api_client_for(merchant, scope=None) -> APIClient sending a real bearer token of `merchant`."""
+
+    def make(merchant, scope: str | None = None) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(merchant, scope)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client(api_client_for, merchant) -> APIClient:
+    """Logged in to the API as `merchant` with read and write scopes."""
+    return api_client_for(merchant)
+
+
+@pytest.fixture
+def other_api_client(api_client_for, other_merchant) -> APIClient:
+    return api_client_for(other_merchant)
+
+
+@pytest.fixture
+def anonymous_api_client() -> APIClient:
+    return APIClient()
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def postgres_only():
+    if not is_postgres():
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/test")

@@ -1,0 +1,55 @@
+import factory
+from django.contrib.auth import get_user_model
+
+from customers.models import Customer, CustomField
+from merchants.models import Merchant, MerchantMembership
+
+
+class MerchantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Merchant
+
+    name = factory.Sequence(lambda n: f"Merchant {n}")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    """A stored customer, written directly. Use the API or services to test the rules themselves."""
+
+    class Meta:
+        model = Customer
+
+    merchant = factory.SubFactory(MerchantFactory)
+    firstname = factory.Faker("first_name")
+    lastname = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda o: f"{o.firstname}.{o.lastname}@example.com".lower())
+    company = None
+    address_country = None
+
+
+class CustomFieldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomField
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Sequence(lambda n: f"field_{n}")
+    type = "string"
+    value = "value"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}@example.com")
+    email = factory.LazyAttribute(lambda o: o.username)
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MerchantMembership
+
+    user = factory.SubFactory(UserFactory)
+    merchant = factory.SubFactory(MerchantFactory)
+    role = MerchantMembership.Role.STAFF
