@@ -1,0 +1,67 @@
+import json
+import shlex
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from merchants.models import Merchant, MerchantMembership
+from merchants.services import membership_add, merchant_create, oauth_client_create
+
+DEMO_MERCHANT = "Demo Merchant"
+DEMO_ADMIN_EMAIL = "admin@demo.example"
+DEMO_ADMIN_PASSWORD = "demo-password-2026"
+
+
+class Command(BaseCommand):
+    help = "Migrate, make sure the demo merchant exists, print its credentials, then run the development server."
+
+    def add_arguments(self, parser):
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument("--no-server", action="store_true", help="Set up and print, but do not start the server")
+
+    def handle(self, *args, addrport, no_server, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        # DEBUG is off by default, so WhiteNoise serves the collected files.
+        call_command("collectstatic", interactive=False, verbosity=0)
+        merchant = Merchant.objects.filter(name=DEMO_MERCHANT).first() or merchant_create(name=DEMO_MERCHANT)
+        membership_add(
+            merchant=merchant,
+            email=DEMO_ADMIN_EMAIL,
+            role=MerchantMembership.Role.ADMIN,
+            password=DEMO_ADMIN_PASSWORD,
+        )
+        # Secrets are stored hashed, so each start issues a fresh demo client to print.
+        issued = oauth_client_create(merchant=merchant, name="Demo client")
+        base = f"http://{addrport}"
+        body = json.dumps(
+            {
+                "firstname": "Ada",
+                "lastname": "Lovelace",
+                "email": "ada@example.com",
+                "address_country": "GBR",
+                "options": {"custom_fields": [{"name": "loyalty_tier", "type": "integer", "value": 3}]},
+            }
+        )
+        client_id, secret = issued.client.client_id, issued.client_secret
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    f"Demo merchant: {merchant.name} ({merchant.pk})",
+                    f"  API client id:     {client_id}",
+                    f"  API client secret: {secret}",
+                    f"  Portal:            {base}/portal/  login {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}",
+                    f"  API docs:          {base}/api/docs/",
+                    "",
+                    "Get a token and create a customer:",
+                    "",
+                    f"TOKEN=$(curl -s -u '{client_id}:{secret}' -d grant_type=client_credentials {base}/o/token/ \\",
+                    "  | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
+                    f'curl -i -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\',
+                    f"  -d {shlex.quote(body)} {base}/api/v1/customers",
+                    "",
+                ]
+            )
+        )
+        if not no_server:
+            call_command("runserver", addrport, use_reloader=False)
