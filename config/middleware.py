@@ -58,9 +58,7 @@ class ApiProblemMiddleware:
     def process_exception(self, request, exception):
         if not is_api_path(request.path):
             return None
-        logger.error(
-            "Unhandled error on %s %s", request.method, request.path, exc_info=exception
-        )
+        logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
         return problem_response(
             request,
             status=500,

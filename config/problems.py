@@ -37,15 +37,18 @@ def problem_response(request, *, status: int, slug: str, title: str, detail: str
 
 def validation_errors(error: DjangoValidationError) -> list[dict[str, Any]]:
     """Flatten a Django ValidationError into `[{field, code, message}]`, field paths kept."""
-    if hasattr(error, "error_dict"):
-        items = error.error_dict.items()
-    else:
-        items = [(NON_FIELD_ERRORS, error.error_list)]
+    items = error.error_dict.items() if hasattr(error, "error_dict") else [(NON_FIELD_ERRORS, error.error_list)]
     result = []
     for field, errors in items:
         for e in errors:
             message = e.message % e.params if e.params else e.message
-            result.append({"field": None if field == NON_FIELD_ERRORS else field, "code": e.code or "invalid", "message": str(message)})
+            result.append(
+                {
+                    "field": None if field == NON_FIELD_ERRORS else field,
+                    "code": e.code or "invalid",
+                    "message": str(message),
+                }
+            )
     return result
 
 
@@ -53,7 +56,9 @@ def _drf_errors(detail, prefix: str = "") -> list[dict[str, Any]]:
     if isinstance(detail, dict):
         out = []
         for key, value in detail.items():
-            path = prefix if key in ("non_field_errors", NON_FIELD_ERRORS) else (f"{prefix}.{key}" if prefix else str(key))
+            path = (
+                prefix if key in ("non_field_errors", NON_FIELD_ERRORS) else (f"{prefix}.{key}" if prefix else str(key))
+            )
             out += _drf_errors(value, path)
         return out
     if isinstance(detail, list):
@@ -139,4 +144,6 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.NotAuthenticated):
         detail = "Authentication is required: send 'Authorization: Bearer <access token>'."
     extra.update(getattr(exc, "problem_extra", {}))
-    return problem_response(request, status=exc.status_code, slug=slug, title=title, detail=detail, headers=headers, **extra)
+    return problem_response(
+        request, status=exc.status_code, slug=slug, title=title, detail=detail, headers=headers, **extra
+    )

@@ -13,6 +13,10 @@ def not_found(request, exception=None):
 def server_error(request):
     if is_api_path(request.path):
         return problem_response(
-            request, status=500, slug="internal-error", title="Internal Server Error", detail="An unexpected error occurred."
+            request,
+            status=500,
+            slug="internal-error",
+            title="Internal Server Error",
+            detail="An unexpected error occurred.",
         )
     return render(request, "500.html", status=500)

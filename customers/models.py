@@ -168,6 +168,9 @@ class IdempotencyRecord(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["merchant", "key"], name="idempotency_unique_key")]
 
+    def __str__(self) -> str:
+        return self.key
+
 
 class AuditEntry(models.Model):
     """Who changed which customer, when, through which door, and which fields (names only)."""
@@ -190,3 +193,6 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.customer_id} by {self.actor} via {self.door}"

@@ -92,7 +92,9 @@ def decode_cursor(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
             raise ValueError
         return when, uuid.UUID(pk)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise ValidationError({"cursor": ValidationError("Invalid or expired cursor.", code="invalid_cursor")}) from None
+        raise ValidationError(
+            {"cursor": ValidationError("Invalid or expired cursor.", code="invalid_cursor")}
+        ) from None
 
 
 def customer_list(

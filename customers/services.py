@@ -1,7 +1,8 @@
 """Writes to customers. Every door (API, portal, admin, import) calls these."""
 
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction

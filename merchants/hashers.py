@@ -31,7 +31,11 @@ class ClientSecretHasher(BasePasswordHasher):
 
     def safe_summary(self, encoded):
         decoded = self.decode(encoded)
-        return {"algorithm": decoded["algorithm"], "salt": mask_hash(decoded["salt"]), "hash": mask_hash(decoded["hash"])}
+        return {
+            "algorithm": decoded["algorithm"],
+            "salt": mask_hash(decoded["salt"]),
+            "hash": mask_hash(decoded["hash"]),
+        }
 
     def harden_runtime(self, password, encoded):
         pass

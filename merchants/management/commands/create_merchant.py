@@ -17,9 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("name", help="The merchant's name")
         parser.add_argument("--no-client", action="store_true", help="Do not create an OAuth2 client")
         parser.add_argument("--admin-email", help="Create (or link) a portal user as an admin of the merchant")
-        parser.add_argument(
-            "--admin-password", help="Password for --admin-email (default: $MERCHANT_ADMIN_PASSWORD)"
-        )
+        parser.add_argument("--admin-password", help="Password for --admin-email (default: $MERCHANT_ADMIN_PASSWORD)")
 
     def handle(self, *args, name, no_client, admin_email, admin_password, **options):
         if not name.strip():

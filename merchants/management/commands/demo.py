@@ -9,7 +9,7 @@ from merchants.services import membership_add, merchant_create, oauth_client_cre
 
 DEMO_MERCHANT = "Demo Merchant"
 DEMO_ADMIN_EMAIL = "admin@demo.example"
-DEMO_ADMIN_PASSWORD = "demo-password-2026"
+DEMO_ADMIN_PASSWORD = "demo-password-2026"  # noqa: S105 - a published demo login, printed at start
 
 
 class Command(BaseCommand):
@@ -57,7 +57,7 @@ class Command(BaseCommand):
                     "",
                     f"TOKEN=$(curl -s -u '{client_id}:{secret}' -d grant_type=client_credentials {base}/o/token/ \\",
                     "  | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
-                    f'curl -i -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\',
+                    'curl -i -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\',
                     f"  -d {shlex.quote(body)} {base}/api/v1/customers",
                     "",
                 ]
