@@ -123,6 +123,8 @@ class EventDelivery(models.Model):
         PENDING = "pending"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
+        # Never sent: the customer was erased before this event went out.
+        SKIPPED = "skipped"
 
     GATEWAY = "gateway"
     WEBHOOK = "webhook"
