@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -198,3 +199,38 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.customer_id} by {self.actor} via {self.door}"
+
+
+class CustomerImport(models.Model):
+    """One CSV upload from the portal: its progress while it runs, then its report.
+
+    The import itself runs in a background thread (see customers/portal/imports.py);
+    this row is how the status page, in any process, sees how far it got.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="customer_imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    filename = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    rows_total = models.PositiveIntegerField(null=True, blank=True, help_text="Data rows in the file, counted first")
+    rows_read = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="[{line, errors: [{field, code, message}]}]")
+    failure = models.TextField(blank=True, default="", help_text="Why the import stopped, when it did")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["merchant", "-created_at"], name="customer_import_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.status})"
