@@ -48,8 +48,10 @@ def customer_get(*, merchant: Merchant, customer_id: str | uuid.UUID) -> Custome
     return Customer.objects.for_merchant(merchant).prefetch_related("custom_fields").get(pk=pk)
 
 
-def customer_queryset(*, merchant: Merchant, filters: CustomerFilters | None = None) -> QuerySet[Customer]:
-    """The merchant's customers matching `filters`, newest first."""
+def customer_queryset(
+    *, merchant: Merchant, filters: CustomerFilters | None = None, oldest_first: bool = False
+) -> QuerySet[Customer]:
+    """The merchant's customers matching `filters`, newest first (or oldest first)."""
     qs = Customer.objects.for_merchant(merchant)
     f = filters or CustomerFilters()
     if f.email:
@@ -74,6 +76,8 @@ def customer_queryset(*, merchant: Merchant, filters: CustomerFilters | None = N
         qs = qs.filter(created_at__lt=f.created_before)
     for name, value in f.custom_fields:
         qs = qs.filter(Exists(CustomField.objects.filter(customer=OuterRef("pk"), name=name, value=value)))
+    if oldest_first:
+        return qs.order_by("created_at", "customer_id")
     return qs.order_by("-created_at", "-customer_id")
 
 
@@ -103,16 +107,20 @@ def customer_list(
     filters: CustomerFilters | None = None,
     cursor: str | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
+    oldest_first: bool = False,
 ) -> CustomerPage:
-    """One page of customers, newest first, by keyset pagination.
+    """One page of customers, newest (or oldest) first, by keyset pagination.
 
     The cursor holds the (created_at, customer_id) of the last row shown, so any
     page costs what the first one does: no OFFSET, no COUNT.
     """
-    qs = customer_queryset(merchant=merchant, filters=filters)
+    qs = customer_queryset(merchant=merchant, filters=filters, oldest_first=oldest_first)
     if cursor:
         created, pk = decode_cursor(cursor)
-        qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, customer_id__lt=pk))
+        if oldest_first:
+            qs = qs.filter(Q(created_at__gt=created) | Q(created_at=created, customer_id__gt=pk))
+        else:
+            qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, customer_id__lt=pk))
     rows = list(qs.prefetch_related("custom_fields")[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
