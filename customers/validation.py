@@ -241,6 +241,10 @@ def _clean_custom_field(errors: _Errors, path: str, item: Any, *, partial: bool)
             return CustomFieldData(name=name, type=type_, value=None) if ok else None
         errors.add(f"{path}.value", "This field is required; it may not be null.", "required")
         return None
+    if isinstance(raw, int) and raw.bit_length() > 4 * MAX_CUSTOM_FIELD_VALUE_LENGTH:
+        # Far too many digits; str() itself refuses ints past 4,300 digits.
+        errors.add(f"{path}.value", f"Must be at most {MAX_CUSTOM_FIELD_VALUE_LENGTH} characters.", "max_length")
+        return None
     value = _value_as_string(raw)
     if value is None:
         errors.add(f"{path}.value", "Must be a string, a number or a boolean.", "invalid_type")

@@ -1,13 +1,26 @@
 import base64
+import os
 
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from merchants.services import oauth_client_create
 from tests.factories import MerchantFactory
 
 USER_PASSWORD = "correct horse battery staple"
+
+# Hypothesis (property tests and schemathesis): a modest "ci" profile by default;
+# HYPOTHESIS_PROFILE=thorough runs ~20x more examples (see README, security section).
+hypothesis_settings.register_profile(
+    "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+hypothesis_settings.register_profile(
+    "thorough", max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
