@@ -3,7 +3,9 @@ import re
 import threading
 import uuid
 
-from config.problems import problem_response
+from django.core.exceptions import SuspiciousOperation
+
+from config.problems import problem_response, suspicious_request_response
 
 logger = logging.getLogger("config.errors")
 _local = threading.local()
@@ -58,6 +60,8 @@ class ApiProblemMiddleware:
     def process_exception(self, request, exception):
         if not is_api_path(request.path):
             return None
+        if isinstance(exception, SuspiciousOperation):
+            return suspicious_request_response(request, exception)
         logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
         return problem_response(
             request,

@@ -3,7 +3,7 @@
 import logging
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -86,6 +86,15 @@ _STATUS_SLUGS = {
 }
 
 
+def suspicious_request_response(request, exc: SuspiciousOperation):
+    """Django refuses these requests with a bare 400 (413 for a body over the limit); say so as a problem."""
+    if isinstance(exc, RequestDataTooBig):
+        detail = "The request body is too large."
+        return problem_response(request, status=413, slug="payload-too-large", title="Payload Too Large", detail=detail)
+    detail = "The request was refused as malformed or oversized (for example: too many query or form parameters)."
+    return problem_response(request, status=400, slug="bad-request", title="Bad Request", detail=detail)
+
+
 def api_exception_handler(exc, context):
     """DRF's exception handler, answering every error as a problem document."""
     request = context["request"]
@@ -109,6 +118,8 @@ def api_exception_handler(exc, context):
             title="Precondition Failed",
             detail="The customer was changed since the version in If-Match. Fetch it again and retry.",
         )
+    if isinstance(exc, SuspiciousOperation):
+        return suspicious_request_response(request, exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("No such resource.")
     elif isinstance(exc, PermissionDenied):
