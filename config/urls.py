@@ -9,6 +9,7 @@ urlpatterns = [
     path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
     path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth2_revoke_token"),
     path("api/v1/", include(api_v1)),
+    path("portal/", include("customers.portal.urls", namespace="portal")),
 ]
 
 handler404 = "config.views.not_found"

@@ -186,13 +186,13 @@ huge_numbers = st.one_of(
     st.integers(),
 )
 json_scalars = st.one_of(st.none(), st.booleans(), huge_numbers, hostile_text)
-json_values = st.recursive(
-    json_scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=6), st.dictionaries(st.text(max_size=12), children, max_size=6)
-    ),
-    max_leaves=25,
-)
+
+
+def _json_containers(children):
+    return st.one_of(st.lists(children, max_size=6), st.dictionaries(st.text(max_size=12), children, max_size=6))
+
+
+json_values = st.recursive(json_scalars, _json_containers, max_leaves=25)
 known_keys = st.sampled_from(["firstname", "lastname", "email", "company", "address_country", "options", "first_name"])
 
 
