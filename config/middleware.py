@@ -3,13 +3,14 @@ import re
 import threading
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 
 from config.problems import problem_response, suspicious_request_response
 
 logger = logging.getLogger("config.errors")
 _local = threading.local()
-_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def current_request_id() -> str:
@@ -30,7 +31,7 @@ class RequestIDMiddleware:
 
     def __call__(self, request):
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request.request_id = incoming if _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         _local.request_id = request.request_id
         try:
             response = self.get_response(request)
@@ -55,7 +56,27 @@ class ApiProblemMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if is_api_path(request.path) and self._too_large(request):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            return problem_response(
+                request,
+                status=413,
+                slug="payload-too-large",
+                title="Payload Too Large",
+                detail=f"The request body is larger than the limit of {limit} bytes.",
+            )
         return self.get_response(request)
+
+    @staticmethod
+    def _too_large(request) -> bool:
+        # DRF reads the body as a stream, bypassing Django's own size check, so
+        # refuse an over-long body here, before authentication or parsing.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return False
+        return limit is not None and length > limit
 
     def process_exception(self, request, exception):
         if not is_api_path(request.path):

@@ -28,12 +28,13 @@ OPTIONS_FIELDS = ("custom_fields",)
 CUSTOM_FIELD_KEYS = ("name", "type", "value")
 MAX_CUSTOM_FIELDS = 50
 MAX_CUSTOM_FIELD_VALUE_LENGTH = 500
-CUSTOM_FIELD_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# \Z, not $: "$" also matches before a trailing newline. re.ASCII: \d is 0-9 only.
+CUSTOM_FIELD_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
 CUSTOM_FIELD_TYPES = tuple(CustomField.Type.values)
 
-_INTEGER_RE = re.compile(r"^[+-]?\d+$")
-_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INTEGER_RE = re.compile(r"^[+-]?\d+\Z", re.ASCII)
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z", re.ASCII)
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 _email_validator = EmailValidator()
 _url_validator = URLValidator(schemes=["http", "https"])
 
@@ -339,7 +340,10 @@ def clean_customer_payload(payload: Any, *, partial: bool = False) -> CustomerDa
     if not partial:
         for field in (*NAME_FIELDS, "address_country"):
             values.setdefault(field, None)
-        check_has_identity(errors, values)
+        # A name field that was sent but is invalid already has its own error;
+        # "provide at least one" beside it would only confuse.
+        if not any(field in errors.by_field for field in NAME_FIELDS):
+            check_has_identity(errors, values)
     errors.raise_if_any()
     return CustomerData(values=values, custom_fields=custom_fields, present=present)
 

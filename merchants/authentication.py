@@ -1,5 +1,27 @@
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+from oauth2_provider.oauth2_backends import OAuthLibCore
+from oauth2_provider.settings import oauth2_settings
 from rest_framework.exceptions import AuthenticationFailed
+
+
+class _HeaderTokenCore(OAuthLibCore):
+    """The toolkit's token check, reading headers only.
+
+    The stock core reads `request.POST` to look for a token in a form body; on
+    a DRF request that parses the body during authentication, so a bad body
+    would answer 400/415 before a bad token answers 401, and a multipart body
+    would be consumed. The token is only ever taken from the header here.
+    """
+
+    def extract_body(self, request):
+        return []
+
+
+def _header_token_core() -> _HeaderTokenCore:
+    server = oauth2_settings.OAUTH2_SERVER_CLASS(
+        oauth2_settings.OAUTH2_VALIDATOR_CLASS(), **oauth2_settings.server_kwargs
+    )
+    return _HeaderTokenCore(server)
 
 
 class MerchantTokenAuthentication(OAuth2Authentication):
@@ -15,10 +37,14 @@ class MerchantTokenAuthentication(OAuth2Authentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header.lower().startswith("bearer "):
             return None
-        result = super().authenticate(request)
-        if result is None:
+        try:
+            valid, oauth_request = _header_token_core().verify_request(request, scopes=[])
+        except ValueError:  # oauthlib refusing a malformed query string
+            valid, oauth_request = False, None
+        if not valid:
+            request.oauth2_error = getattr(oauth_request, "oauth2_error", {})
             raise AuthenticationFailed("The access token is invalid, expired or revoked.", code="invalid_token")
-        _user, token = result
+        token = oauth_request.access_token
         client = token.application
         if client is None or not client.merchant.is_active:
             raise AuthenticationFailed("The access token's merchant is not active.", code="invalid_token")
