@@ -97,3 +97,61 @@ def is_postgres() -> bool:
 def postgres_only():
     if not is_postgres():
         pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/test")
+
+
+# Portal and admin logins (Django test client, logged in with a real session).
+@pytest.fixture
+def portal_client_for(db):
+    """portal_client_for(merchant, role="admin", user=None) -> Client of a member of `merchant`.
+
+    The client's `.user` and `.membership` are the logged-in user and their membership.
+    """
+    from django.test import Client
+
+    from tests.factories import MembershipFactory
+
+    def make(merchant, role: str = "admin", user=None):
+        membership = MembershipFactory(merchant=merchant, role=role, **({"user": user} if user else {}))
+        client = Client()
+        client.force_login(membership.user)
+        client.user, client.membership = membership.user, membership
+        return client
+
+    return make
+
+
+@pytest.fixture
+def portal_admin_client(portal_client_for, merchant):
+    """Logged in to the portal as an admin of `merchant`."""
+    return portal_client_for(merchant, "admin")
+
+
+@pytest.fixture
+def portal_staff_client(portal_client_for, merchant):
+    """Logged in to the portal as a staff member (customers only) of `merchant`."""
+    return portal_client_for(merchant, "staff")
+
+
+@pytest.fixture
+def portal_outsider_client(db):
+    """Logged in as a user who is a member of no merchant."""
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    client = Client()
+    client.user = UserFactory()
+    client.force_login(client.user)
+    return client
+
+
+@pytest.fixture
+def admin_site_client(db):
+    """Logged in to Django admin as a superuser (a `createsuperuser` operator)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.user = get_user_model().objects.create_superuser("operator", "operator@example.com", USER_PASSWORD)
+    client.force_login(client.user)
+    return client

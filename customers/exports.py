@@ -1,0 +1,62 @@
+"""CSV export of customers in the importer's format (customers/imports.py), so an export re-imports.
+
+Columns: the standard ones (`firstname,lastname,email,company,address_country`)
+then one `NAME:TYPE` column per custom field name found among the exported
+customers, sorted by name. An empty cell means the customer has no such field.
+The importer allows one column per custom field name: when customers use one
+name with different types, its column is typed `string`, which every value
+satisfies.
+"""
+
+import csv
+import io
+from collections.abc import Iterator
+
+from customers.imports import STANDARD_COLUMNS
+from customers.models import CustomField
+from customers.selectors import CustomerFilters, customer_queryset
+from merchants.models import Merchant
+
+CHUNK_SIZE = 2000
+
+
+def _custom_field_columns(customers) -> list[tuple[str, str]]:
+    """(name, type) of each custom field column, in header order."""
+    pairs = CustomField.objects.filter(customer__in=customers.values("pk")).values_list("name", "type").distinct()
+    types: dict[str, set[str]] = {}
+    for name, type_ in pairs:
+        types.setdefault(name, set()).add(type_)
+    return [
+        (name, next(iter(kinds)) if len(kinds) == 1 else CustomField.Type.STRING)
+        for name, kinds in sorted(types.items())
+    ]
+
+
+def customer_export_csv(
+    *, merchant: Merchant, filters: CustomerFilters | None = None, oldest_first: bool = False
+) -> Iterator[str]:
+    """The merchant's customers matching `filters` as CSV text, yielded a line at a time.
+
+    Rows follow the list's order (newest first unless `oldest_first`) and are read
+    in chunks, so a million customers stream without being held in memory.
+    """
+    customers = customer_queryset(merchant=merchant, filters=filters, oldest_first=oldest_first)
+    custom_columns = _custom_field_columns(customers)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(cells: list[str]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(cells)
+        return buffer.getvalue()
+
+    yield line([*STANDARD_COLUMNS, *(f"{name}:{type_}" for name, type_ in custom_columns)])
+    for customer in customers.prefetch_related("custom_fields").iterator(chunk_size=CHUNK_SIZE):
+        values = {field.name: field.value for field in customer.custom_fields.all()}
+        yield line(
+            [
+                *(getattr(customer, column) or "" for column in STANDARD_COLUMNS),
+                *(values.get(name, "") for name, _type in custom_columns),
+            ]
+        )

@@ -1,0 +1,134 @@
+"""HTML forms of the portal. They only carry input: every rule is checked by the domain layer."""
+
+import datetime
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from customers.countries import country_choices
+from customers.models import CustomField
+from customers.selectors import CustomerFilters
+from merchants.models import MerchantMembership
+
+
+class EmailLoginForm(AuthenticationForm):
+    """Django's login form; portal users log in with their email address (it is their username)."""
+
+    username = forms.CharField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+
+class CustomerForm(forms.Form):
+    firstname = forms.CharField(label="First name", required=False)
+    lastname = forms.CharField(label="Last name", required=False)
+    email = forms.CharField(label="Email", required=False, widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    company = forms.CharField(label="Company", required=False)
+    # A plain CharField, not a ChoiceField: the domain layer says what a valid country is.
+    address_country = forms.CharField(label="Country", required=False, widget=forms.Select)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["address_country"].widget.choices = [("", "— No country —"), *country_choices()]
+
+    def payload(self) -> dict:
+        """The API-shaped fields of the customer (custom fields are added by the caller)."""
+        return {name: self.cleaned_data.get(name, "") for name in ("firstname", "lastname", "email", "company")} | {
+            "address_country": self.cleaned_data.get("address_country", "")
+        }
+
+
+class CustomFieldRowForm(forms.Form):
+    name = forms.CharField(label="Name", required=False)
+    type = forms.CharField(label="Type", required=False, widget=forms.Select(choices=CustomField.Type.choices))
+    # Values keep their spaces, as the API keeps them.
+    value = forms.CharField(label="Value", required=False, strip=False)
+
+
+def custom_field_formset(*, data=None, initial=None, extra: int = 2):
+    """Rows of name/type/value. Blank rows are ignored; the 'Remove' box drops a row."""
+    factory = forms.formset_factory(CustomFieldRowForm, extra=extra, can_delete=True)
+    return factory(data=data, initial=initial, prefix="cf")
+
+
+def custom_fields_payload(formset) -> tuple[list[dict], list[int]]:
+    """The API's custom_fields list from the rows, and for each item the index of its row in the formset."""
+    items, rows = [], []
+    for index, form in enumerate(formset.forms):
+        data = getattr(form, "cleaned_data", {}) or {}
+        if data.get("DELETE"):
+            continue
+        name, value = data.get("name") or "", data.get("value") or ""
+        if not name and not value:
+            continue
+        items.append({"name": name, "type": data.get("type") or CustomField.Type.STRING, "value": value})
+        rows.append(index)
+    return items, rows
+
+
+def with_one_more_row(data):
+    """A copy of POSTed formset data with one more (empty) row: the no-JavaScript 'Add a row' button."""
+    data = data.copy()
+    try:
+        total = int(data.get("cf-TOTAL_FORMS", "0"))
+    except ValueError:
+        total = 0
+    data["cf-TOTAL_FORMS"] = str(min(total + 1, 60))
+    return data
+
+
+class CustomerFilterForm(forms.Form):
+    SORTS = [("newest", "Newest first"), ("oldest", "Oldest first")]
+
+    q = forms.CharField(
+        label="Search", required=False, widget=forms.SearchInput(attrs={"placeholder": "Name, email or company"})
+    )
+    country = forms.CharField(label="Country", required=False, widget=forms.Select)
+    created_from = forms.DateField(label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(label="Created to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(label="Sort", required=False, choices=SORTS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].widget.choices = [("", "Any country"), *country_choices()]
+
+    def filters(self) -> CustomerFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        start, end = data.get("created_from"), data.get("created_to")
+        return CustomerFilters(
+            q=data.get("q") or None,
+            address_country=data.get("country") or None,
+            created_after=_start_of_day(start) if start else None,
+            # "Created to" includes that whole day.
+            created_before=_start_of_day(end + datetime.timedelta(days=1)) if end else None,
+        )
+
+    def oldest_first(self) -> bool:
+        return self.is_valid() and self.cleaned_data.get("sort") == "oldest"
+
+
+def _start_of_day(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 CSV with a header line: firstname,lastname,email,company,address_country "
+        "and one column per custom field (NAME or NAME:TYPE).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+class ClientForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=255, required=False, help_text="For example: “Checkout server”.")
+
+
+class InviteForm(forms.Form):
+    email = forms.CharField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    role = forms.CharField(label="Role", widget=forms.Select(choices=MerchantMembership.Role.choices))
+
+
+class RoleForm(forms.Form):
+    role = forms.CharField(label="Role", widget=forms.Select(choices=MerchantMembership.Role.choices))

@@ -1,0 +1,31 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from customers.portal.views import account, credentials, customers, imports, staff
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", account.home_view, name="home"),
+    path("login/", account.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", account.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", account.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("set-password/<uidb64>/<token>/", account.PasswordSetView.as_view(), name="password_set"),
+    path("set-password/done/", account.PasswordSetCompleteView.as_view(), name="password_set_complete"),
+    path("switch/", account.switch_merchant_view, name="switch_merchant"),
+    path("customers/", customers.customer_list_view, name="customer_list"),
+    path("customers/new/", customers.customer_create_view, name="customer_create"),
+    path("customers/export.csv", customers.customer_export_view, name="customer_export"),
+    path("customers/<str:customer_id>/", customers.customer_detail_view, name="customer_detail"),
+    path("customers/<str:customer_id>/edit/", customers.customer_edit_view, name="customer_edit"),
+    path("customers/<str:customer_id>/delete/", customers.customer_delete_view, name="customer_delete"),
+    path("imports/", imports.import_upload_view, name="import_upload"),
+    path("imports/<uuid:import_id>/", imports.import_status_view, name="import_status"),
+    path("imports/<uuid:import_id>/errors.csv", imports.import_errors_view, name="import_errors"),
+    path("credentials/", credentials.client_list_view, name="client_list"),
+    path("credentials/<int:client_pk>/revoke/", credentials.client_revoke_view, name="client_revoke"),
+    path("staff/", staff.staff_list_view, name="staff_list"),
+    path("staff/<int:membership_pk>/role/", staff.staff_role_view, name="staff_role"),
+    path("staff/<int:membership_pk>/remove/", staff.staff_remove_view, name="staff_remove"),
+]

@@ -1,0 +1,104 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.views.decorators.http import require_http_methods, require_POST
+
+from customers.portal.access import portal_view
+from customers.portal.errors import show_domain_errors
+from customers.portal.forms import InviteForm, RoleForm
+from merchants.models import MerchantMembership
+from merchants.selectors import merchant_member_get, merchant_members
+from merchants.services import membership_invite, membership_remove, membership_set_role
+
+
+def _member_or_404(request, membership_pk) -> MerchantMembership:
+    try:
+        return merchant_member_get(merchant=request.merchant, membership_id=membership_pk)
+    except MerchantMembership.DoesNotExist:
+        raise Http404("No such member.") from None
+
+
+def _render_list(request, *, form, status=200):
+    members = [
+        (m, RoleForm(initial={"role": m.role}, prefix=f"m{m.pk}")) for m in merchant_members(merchant=request.merchant)
+    ]
+    return render(request, "portal/staff/list.html", {"form": form, "members": members}, status=status)
+
+
+@portal_view(admin_only=True)
+@require_http_methods(["GET", "POST"])
+def staff_list_view(request):
+    form = InviteForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = membership_invite(
+                merchant=request.merchant, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+            )
+        except ValidationError as error:
+            show_domain_errors(error, form=form)
+        else:
+            user = invitation.membership.user
+            messages.success(request, f"{user.email or user.username} is now a member ({invitation.membership.role}).")
+            if not invitation.needs_password:
+                return redirect("portal:staff_list")
+            # A new account has no password: the admin hands this one-time link to the person.
+            path = reverse(
+                "portal:password_set",
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                    "token": default_token_generator.make_token(user),
+                },
+            )
+            response = render(
+                request,
+                "portal/staff/invited.html",
+                {
+                    "membership": invitation.membership,
+                    "link": request.build_absolute_uri(path),
+                    "timeout_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+                },
+                status=201,
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+    return _render_list(request, form=form, status=400 if form.errors else 200)
+
+
+@require_POST
+@portal_view(admin_only=True)
+def staff_role_view(request, membership_pk):
+    membership = _member_or_404(request, membership_pk)
+    form = RoleForm(request.POST, prefix=f"m{membership.pk}")
+    if form.is_valid():
+        try:
+            membership_set_role(merchant=request.merchant, membership=membership, role=form.cleaned_data["role"])
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return _render_list(request, form=InviteForm(), status=400)
+        messages.success(request, f"{membership.user.username} is now {form.cleaned_data['role']}.")
+    return redirect("portal:staff_list")
+
+
+@portal_view(admin_only=True)
+@require_http_methods(["GET", "POST"])
+def staff_remove_view(request, membership_pk):
+    membership = _member_or_404(request, membership_pk)
+    if request.method == "POST":
+        try:
+            membership_remove(merchant=request.merchant, membership=membership)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return _render_list(request, form=InviteForm(), status=400)
+        messages.success(request, f"{membership.user.username} no longer has access to {request.merchant.name}.")
+        if membership.user_id == request.user.pk:
+            return redirect("portal:home")
+        return redirect("portal:staff_list")
+    return render(request, "portal/staff/confirm_remove.html", {"membership": membership})

@@ -1,0 +1,67 @@
+// Small enhancements of the portal. Every page works without this file.
+(function () {
+  "use strict";
+
+  // Switch merchant as soon as another one is chosen.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+  document.querySelectorAll("[data-js-hide]").forEach(function (el) { el.hidden = true; });
+
+  // Custom field rows: add and remove in place instead of a round trip.
+  document.querySelectorAll("[data-custom-fields]").forEach(function (fieldset) {
+    var rows = fieldset.querySelector("[data-cf-rows]");
+    var template = fieldset.querySelector("template[data-cf-template]");
+    var total = fieldset.querySelector("input[name$='-TOTAL_FORMS']");
+    var add = fieldset.querySelector("[data-cf-add]");
+    if (!rows || !template || !total || !add) { return; }
+
+    function enhance(row) {
+      var box = row.querySelector("input[type=checkbox][name$='-DELETE']");
+      if (!box) { return; }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "button small secondary";
+      button.textContent = "Remove";
+      button.addEventListener("click", function () {
+        box.checked = true;
+        row.classList.add("removed");
+        add.focus();
+      });
+      box.closest("label").hidden = true;
+      box.closest(".cf-remove").appendChild(button);
+    }
+
+    rows.querySelectorAll("[data-cf-row]").forEach(enhance);
+    add.addEventListener("click", function (event) {
+      event.preventDefault();
+      var index = parseInt(total.value, 10) || 0;
+      var html = template.innerHTML.replace(/__prefix__/g, String(index));
+      rows.insertAdjacentHTML("beforeend", html);
+      total.value = String(index + 1);
+      var row = rows.lastElementChild;
+      enhance(row);
+      var name = row.querySelector("input[name$='-name']");
+      if (name) { name.focus(); }
+    });
+  });
+
+  // Copy buttons next to secrets and links.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var input = document.getElementById(button.getAttribute("data-copy"));
+      if (!input) { return; }
+      input.select();
+      var done = function () {
+        button.textContent = "Copied";
+        setTimeout(function () { button.textContent = "Copy"; }, 2000);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(done, function () { document.execCommand("copy"); done(); });
+      } else {
+        document.execCommand("copy");
+        done();
+      }
+    });
+  });
+})();
