@@ -9,7 +9,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.views import set_rollback
 
-from customers.exceptions import VersionMismatch
+from customers.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused, VersionMismatch
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +118,23 @@ def api_exception_handler(exc, context):
             title="Precondition Failed",
             detail="The customer was changed since the version in If-Match. Fetch it again and retry.",
         )
+    if isinstance(exc, IdempotencyKeyInUse):
+        return problem_response(
+            request,
+            status=409,
+            slug="idempotency-key-in-use",
+            title="Idempotency key in use",
+            detail="A request with this Idempotency-Key is still in progress. Retry once it has finished.",
+        )
+    if isinstance(exc, IdempotencyKeyReused):
+        return problem_response(
+            request,
+            status=422,
+            slug="idempotency-key-reused",
+            title="Idempotency key reused",
+            detail="This Idempotency-Key was already used for a different request (method, path, If-Match or "
+            "body). Use a new key for a new request.",
+        )
     if isinstance(exc, SuspiciousOperation):
         return suspicious_request_response(request, exc)
     if isinstance(exc, Http404):
@@ -155,6 +172,8 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.NotAuthenticated):
         detail = "Authentication is required: send 'Authorization: Bearer <access token>'."
     extra.update(getattr(exc, "problem_extra", {}))
+    headers.update(getattr(exc, "problem_headers", {}))
+    slug, title = getattr(exc, "problem_slug", slug), getattr(exc, "problem_title", title)
     return problem_response(
         request, status=exc.status_code, slug=slug, title=title, detail=detail, headers=headers, **extra
     )

@@ -8,3 +8,11 @@ class VersionMismatch(CustomerError):
     def __init__(self, current_version: int):
         super().__init__("The customer was changed since you read it.")
         self.current_version = current_version
+
+
+class IdempotencyKeyInUse(CustomerError):
+    """A request with this Idempotency-Key is still running (HTTP 409)."""
+
+
+class IdempotencyKeyReused(CustomerError):
+    """The Idempotency-Key was first used with a different request (HTTP 422)."""

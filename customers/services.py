@@ -149,6 +149,16 @@ def _save_changes(customer: Customer, changed: list[str], actor: Actor) -> Custo
     return customer
 
 
+def _clears_custom_fields(data: Mapping[str, Any]) -> bool:
+    """`"options": null` or `"options": {"custom_fields": null}`: a merge patch removing every custom field."""
+    if not isinstance(data, Mapping) or "options" not in data:
+        return False
+    options = data["options"]
+    return options is None or (
+        isinstance(options, Mapping) and "custom_fields" in options and options["custom_fields"] is None
+    )
+
+
 @transaction.atomic
 def customer_update(
     *, customer: Customer, data: Mapping[str, Any], actor: Actor = SYSTEM, expected_version: int | None = None
@@ -161,8 +171,7 @@ def customer_update(
     """
     cleaned = clean_customer_payload(data, partial=True)
     customer = _locked(customer, expected_version)
-    if isinstance(data, Mapping) and "options" in data and data["options"] is None:
-        # `"options": null` clears every custom field.
+    if _clears_custom_fields(data):
         cleaned = dataclasses.replace(cleaned, custom_fields=None)
         removed = list(customer.custom_fields.values_list("name", flat=True))
         customer.custom_fields.all().delete()

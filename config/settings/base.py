@@ -142,6 +142,45 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
+# The cache every server process shares (it holds the API's rate-limit counters): the
+# database by default (`migrate` creates its table), Redis or another cache when
+# CACHE_URL or REDIS_URL is set, e.g. redis://127.0.0.1:6379/0 (Django's own Redis backend).
+_CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
+CACHES = {
+    "default": environ.Env.cache_url_config(_CACHE_URL)
+    if _CACHE_URL
+    else {
+        "BACKEND": "config.cache.DatabaseCache",
+        "LOCATION": "django_cache",
+        "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=100_000)},
+    }
+}
+
+# API rate limit per OAuth2 client (per address for requests without a valid token):
+# API_RATE_LIMIT requests per API_RATE_LIMIT_WINDOW seconds; 0 turns it off.
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=6000)
+API_RATE_LIMIT_WINDOW = env.int("API_RATE_LIMIT_WINDOW", default=60)
+# Idempotency-Key: how long a key and its response are remembered, and after how long a
+# request still "in progress" is taken to have died with its server process.
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env.int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", default=300)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Customer Vault API",
+    "DESCRIPTION": "Create, read, list, search, update and delete a merchant's customer records.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True, "tryItOutEnabled": True},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "customers.api.schema.postprocess_schema",
+    ],
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,27 +1,56 @@
+import hashlib
+
 from django.urls import reverse
+from django.utils.http import parse_etags
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from config.problems import validation_errors
+from customers.api import schema
+from customers.api.base import MerchantAPIMixin, idempotent
+from customers.api.filters import list_query_from_params
+from customers.api.parsers import MergePatchParser
+from customers.api.permissions import READ_SCOPE, WRITE_SCOPE
+from customers.create_many import BulkItemResult, bulk_request_items, customers_create_each
+from customers.exceptions import VersionMismatch
 from customers.models import Customer
 from customers.representation import customer_as_dict
-from customers.selectors import customer_get
-from customers.services import Actor, customer_create
+from customers.selectors import customer_get, customer_list
+from customers.services import Actor, customer_create, customer_delete, customer_replace, customer_update
+
+
+def customer_etag(customer: Customer) -> str:
+    """A strong entity tag that changes with every version of the customer."""
+    digest = hashlib.sha256(f"{customer.customer_id}:{customer.version}".encode()).hexdigest()[:32]
+    return f'"{digest}"'
 
 
 def customer_response(customer: Customer, *, status_code: int = status.HTTP_200_OK, headers=None) -> Response:
     return Response(
         {"customer_id": str(customer.customer_id), "data": customer_as_dict(customer)},
         status=status_code,
-        headers=headers,
+        headers={"ETag": customer_etag(customer), **(headers or {})},
     )
 
 
-class CustomerViewSet(viewsets.GenericViewSet):
+@schema.customer_viewset_schema
+class CustomerViewSet(MerchantAPIMixin, viewsets.GenericViewSet):
     """Customers of the merchant that owns the request's access token."""
 
     queryset = Customer.objects.none()
     lookup_field = "customer_id"
+    parser_classes = [*viewsets.GenericViewSet.parser_classes, MergePatchParser]
+    scopes_by_action = {
+        "list": READ_SCOPE,
+        "retrieve": READ_SCOPE,
+        "create": WRITE_SCOPE,
+        "bulk": WRITE_SCOPE,
+        "update": WRITE_SCOPE,
+        "partial_update": WRITE_SCOPE,
+        "destroy": WRITE_SCOPE,
+    }
 
     def get_queryset(self):
         return Customer.objects.for_merchant(self.request.merchant)
@@ -29,16 +58,86 @@ class CustomerViewSet(viewsets.GenericViewSet):
     def actor(self) -> Actor:
         return Actor.for_client(self.request.auth.application)
 
-    def create(self, request):
-        customer = customer_create(merchant=request.merchant, data=request.data, actor=self.actor())
-        location = reverse("api:customer-detail", kwargs={"customer_id": customer.customer_id})
-        return customer_response(customer, status_code=status.HTTP_201_CREATED, headers={"Location": location})
-
     def get_object(self) -> Customer:
         try:
             return customer_get(merchant=self.request.merchant, customer_id=self.kwargs["customer_id"])
         except Customer.DoesNotExist:
             raise NotFound("No customer with this id.") from None
 
+    def expected_version(self, customer: Customer) -> int | None:
+        """The version an If-Match header pins the change to; VersionMismatch when it names another one.
+
+        No header or `*` means unconditional. The service compares the version
+        again under its row lock, so a change in between still fails.
+        """
+        header = self.request.headers.get("If-Match")
+        if header is None:
+            return None
+        tags = parse_etags(header)
+        if "*" in tags:
+            return None
+        if customer_etag(customer) in tags:
+            return customer.version
+        raise VersionMismatch(customer.version)
+
+    def list(self, request):
+        query = list_query_from_params(request.query_params)
+        page = customer_list(merchant=request.merchant, filters=query.filters, cursor=query.cursor, limit=query.limit)
+        return Response(
+            {
+                "data": [customer_as_dict(customer) for customer in page.customers],
+                "has_more": page.has_more,
+                "next_cursor": page.next_cursor,
+            }
+        )
+
     def retrieve(self, request, customer_id=None):
         return customer_response(self.get_object())
+
+    @idempotent
+    def create(self, request):
+        customer = customer_create(merchant=request.merchant, data=request.data, actor=self.actor())
+        location = reverse("api:customer-detail", kwargs={"customer_id": customer.customer_id})
+        return customer_response(customer, status_code=status.HTTP_201_CREATED, headers={"Location": location})
+
+    @idempotent
+    def partial_update(self, request, customer_id=None):
+        customer = self.get_object()
+        updated = customer_update(
+            customer=customer, data=request.data, actor=self.actor(), expected_version=self.expected_version(customer)
+        )
+        return customer_response(updated)
+
+    @idempotent
+    def update(self, request, customer_id=None):
+        customer = self.get_object()
+        replaced = customer_replace(
+            customer=customer, data=request.data, actor=self.actor(), expected_version=self.expected_version(customer)
+        )
+        return customer_response(replaced)
+
+    @idempotent
+    def destroy(self, request, customer_id=None):
+        customer = self.get_object()
+        customer_delete(customer=customer, actor=self.actor(), expected_version=self.expected_version(customer))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=False, methods=["post"], url_path="bulk")
+    @idempotent
+    def bulk(self, request):
+        items = bulk_request_items(request.data)
+        results = customers_create_each(merchant=request.merchant, items=items, actor=self.actor())
+        return Response({"results": [_bulk_result(r) for r in results]}, status=status.HTTP_207_MULTI_STATUS)
+
+
+def _bulk_result(result: BulkItemResult) -> dict:
+    if result.customer_id is not None:
+        return {"index": result.index, "status": 201, "customer_id": str(result.customer_id)}
+    if result.error is not None:
+        return {"index": result.index, "status": 400, "errors": validation_errors(result.error)}
+    message = "An unexpected error occurred; this item was not created. Retry it with a new Idempotency-Key."
+    return {
+        "index": result.index,
+        "status": 500,
+        "errors": [{"field": None, "code": "internal_error", "message": message}],
+    }

@@ -1,0 +1,161 @@
+"""What every merchant API view shares: rate limiting, scopes and Idempotency-Key handling."""
+
+import functools
+import json
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, JsonResponse
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+from customers.api.permissions import HasRequiredScope
+from customers.api.ratelimit import RateLimited, rate_limit_hit
+from customers.idempotency import (
+    MAX_KEY_LENGTH,
+    idempotency_claim,
+    idempotency_complete,
+    idempotency_release,
+    replay_was_erased,
+    request_fingerprint,
+)
+from merchants.permissions import HasMerchantToken
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Headers of the first response that a replay repeats; the rest (request id, rate limit) are per response.
+REPLAYED_HEADERS = ("Location", "ETag")
+
+
+class CustomerErased(APIException):
+    status_code = 410
+    problem_slug = "customer-erased"
+    problem_title = "Gone"
+    default_detail = (
+        "The request with this Idempotency-Key was carried out, but the customer in its response has since "
+        "been deleted and its data erased, so the response cannot be repeated."
+    )
+
+    def __init__(self, customer_id):
+        super().__init__()
+        self.problem_extra = {"customer_id": str(customer_id)}
+
+
+class MerchantAPIMixin:
+    """For DRF views of the merchant API.
+
+    - Rate limit: right after authentication and before permissions, so refused
+      calls count too; keyed by OAuth2 client, or by address without a valid token.
+      Every response carries the RateLimit-* headers.
+    - Scopes: `scopes_by_action` maps each action to the scope it needs.
+    """
+
+    permission_classes = [HasMerchantToken, HasRequiredScope]
+    throttle_classes: list = []
+    scopes_by_action: dict[str, str] = {}
+
+    def perform_authentication(self, request):
+        try:
+            super().perform_authentication(request)
+        finally:
+            self._count_request(request)
+
+    def _count_request(self, request) -> None:
+        token = request.auth
+        if token is not None and token.application is not None:
+            identity = f"client:{token.application.client_id}"
+        else:
+            identity = f"addr:{request.META.get('REMOTE_ADDR') or 'unknown'}"
+        state = rate_limit_hit(identity)
+        request._request.rate_limit = state
+        if state is not None and state.exceeded:
+            raise RateLimited(state)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        state = getattr(request, "rate_limit", None)
+        if state is not None:
+            for name, value in state.headers().items():
+                response[name] = value
+        return response
+
+
+def _idempotency_key(request) -> str:
+    key = request.headers[IDEMPOTENCY_HEADER]
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise ValidationError(
+            {
+                IDEMPOTENCY_HEADER: ValidationError(
+                    f"Must be 1 to {MAX_KEY_LENGTH} printable ASCII characters, for example a UUID.",
+                    code="invalid_idempotency_key",
+                )
+            }
+        )
+    return key
+
+
+def _stored_response(response) -> tuple[object, dict[str, str]]:
+    """The JSON body and the replayed headers of a response that is about to be sent."""
+    if isinstance(response, Response):
+        body, content_type = response.data, "application/json"
+    else:
+        body = json.loads(response.content) if response.content else None
+        content_type = response.get("Content-Type", "application/json")
+    headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
+    if body is not None:
+        headers["Content-Type"] = content_type
+    return body, headers
+
+
+def _replay(record) -> HttpResponse:
+    if replay_was_erased(record):
+        raise CustomerErased(record.customer_id)
+    headers = {**record.response_headers, "Idempotent-Replayed": "true"}
+    if record.response_body is None:
+        headers.pop("Content-Type", None)
+        return HttpResponse(status=record.response_status, headers=headers)
+    content_type = headers.pop("Content-Type", "application/json")
+    return JsonResponse(
+        record.response_body, status=record.response_status, content_type=content_type, headers=headers, safe=False
+    )
+
+
+def idempotent(action):
+    """Honour an Idempotency-Key header on a write action of a MerchantAPIMixin view.
+
+    Responses below 500 (successes and 4xx answers alike) are stored and
+    replayed; a 5xx or an unexpected error releases the key so a retry runs
+    again, which is safe because the failed request's transaction rolled back.
+    """
+
+    @functools.wraps(action)
+    def wrapper(self, request, *args, **kwargs):
+        if IDEMPOTENCY_HEADER not in request.headers:
+            return action(self, request, *args, **kwargs)
+        key = _idempotency_key(request)
+        fingerprint = request_fingerprint(
+            method=request.method,
+            path=request.path,
+            body=request.data,
+            precondition=request.headers.get("If-Match", ""),
+        )
+        claim = idempotency_claim(merchant=request.merchant, key=key, fingerprint=fingerprint)
+        if claim.replay:
+            return _replay(claim.record)
+        try:
+            try:
+                response = action(self, request, *args, **kwargs)
+            except Exception as exc:
+                response = self.handle_exception(exc)  # re-raises what is not an API error
+        except BaseException:
+            idempotency_release(record=claim.record)
+            raise
+        if response.status_code >= 500:
+            idempotency_release(record=claim.record)
+            return response
+        body, headers = _stored_response(response)
+        customer_id = body.get("customer_id") if isinstance(body, dict) and response.status_code < 400 else None
+        idempotency_complete(
+            record=claim.record, status=response.status_code, body=body, headers=headers, customer_id=customer_id
+        )
+        return response
+
+    return wrapper

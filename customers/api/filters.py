@@ -1,0 +1,116 @@
+"""Translate the list endpoint's query string into the selector's CustomerFilters.
+
+Every problem is reported at once, by parameter name, as a Django
+ValidationError (a 400 problem). Unknown parameters are errors too: a mistyped
+`emial=` must not silently list every customer.
+"""
+
+import dataclasses
+import datetime
+import difflib
+import re
+
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+
+from customers.selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CustomerFilters
+from customers.validation import CUSTOM_FIELD_NAME_RE, normalize_country
+
+TEXT_FILTERS = ("email", "q", "company")
+KNOWN_PARAMETERS = (*TEXT_FILTERS, "address_country", "created_after", "created_before", "limit", "cursor")
+_CUSTOM_FIELD_PARAMETER = re.compile(r"^custom_fields\[(.*)\]\Z", re.DOTALL)
+# "+02:00" arrives as " 02:00" when the client did not percent-encode the plus sign.
+_UNENCODED_PLUS_OFFSET = re.compile(r"(\d) (\d{2}(?::?\d{2})?)\Z")
+
+
+@dataclasses.dataclass(frozen=True)
+class ListQuery:
+    filters: CustomerFilters
+    limit: int
+    cursor: str | None
+
+
+def _parse_timestamp(value: str) -> datetime.datetime | None:
+    """An ISO 8601 date or date-time; without an offset it is UTC. None when unparseable."""
+    text = _UNENCODED_PLUS_OFFSET.sub(r"\1+\2", value.strip())
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+def list_query_from_params(params: QueryDict) -> ListQuery:
+    errors: dict[str, list[ValidationError]] = {}
+
+    def error(parameter: str, message: str, code: str) -> None:
+        errors.setdefault(parameter, []).append(ValidationError(message, code=code))
+
+    values: dict[str, str] = {}
+    custom_fields: list[tuple[str, str]] = []
+    for parameter in params:
+        given = params.getlist(parameter)
+        if len(given) > 1:
+            error(parameter, f"Give '{parameter}' once (it was given {len(given)} times).", "duplicate_parameter")
+            continue
+        match = _CUSTOM_FIELD_PARAMETER.match(parameter)
+        if match:
+            if CUSTOM_FIELD_NAME_RE.match(match.group(1)):
+                custom_fields.append((match.group(1), given[0]))
+            else:
+                error(
+                    parameter,
+                    "A custom field name is 1-64 characters of letters, digits, '_', '-' or '.'.",
+                    "invalid_name",
+                )
+        elif parameter in KNOWN_PARAMETERS:
+            values[parameter] = given[0]
+        else:
+            message = f"Unknown query parameter '{parameter}'."
+            close = difflib.get_close_matches(parameter, KNOWN_PARAMETERS, n=1, cutoff=0.6)
+            if close:
+                message += f" Did you mean '{close[0]}'?"
+            elif parameter.startswith("custom_fields"):
+                message += " Filter by a custom field with custom_fields[NAME]=VALUE."
+            error(parameter, message, "unknown_parameter")
+
+    # An empty value means "no filter", as when the parameter is left out.
+    filters: dict = {name: values[name].strip() for name in TEXT_FILTERS if values.get(name, "").strip()}
+
+    if values.get("address_country", "").strip():
+        code = normalize_country(values["address_country"])
+        if code is None:
+            error(
+                "address_country",
+                f"'{values['address_country'][:20]}' is not an ISO 3166-1 alpha-3 country code (for example USA).",
+                "invalid_country",
+            )
+        filters["address_country"] = code
+
+    for name in ("created_after", "created_before"):
+        if values.get(name, "").strip():
+            moment = _parse_timestamp(values[name])
+            if moment is None:
+                error(
+                    name,
+                    "Must be an ISO 8601 date or date-time, for example 2024-05-31 or 2024-05-31T14:30:00Z "
+                    "(write a '+' in an offset as %2B).",
+                    "invalid_datetime",
+                )
+            filters[name] = moment
+
+    limit = DEFAULT_PAGE_SIZE
+    if values.get("limit", "").strip():
+        raw = values["limit"].strip()
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+            error("limit", f"Must be a whole number from 1 to {MAX_PAGE_SIZE}.", "invalid_limit")
+        else:
+            limit = int(raw)
+
+    if errors:
+        raise ValidationError(errors)
+    return ListQuery(
+        filters=CustomerFilters(**filters, custom_fields=tuple(custom_fields)),
+        limit=limit,
+        cursor=values.get("cursor", "").strip() or None,
+    )

@@ -1,0 +1,191 @@
+"""Shapes of the API's bodies, for the OpenAPI schema only.
+
+The views never validate with these: the rules live in customers/validation.py
+and every door calls them. Keep these in step with customer_as_dict and
+clean_customer_payload; tests/test_openapi.py checks real responses against them.
+"""
+
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from customers.create_many import MAX_BULK_ITEMS
+from customers.validation import MAX_CUSTOM_FIELD_VALUE_LENGTH, MAX_CUSTOM_FIELDS, MAX_LENGTHS
+
+CUSTOM_FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "email", "url")
+CUSTOM_FIELD_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+
+
+def _name_field(name: str, **kwargs) -> serializers.CharField:
+    return serializers.CharField(max_length=MAX_LENGTHS[name], allow_null=True, **kwargs)
+
+
+class CustomFieldSerializer(serializers.Serializer):
+    name = serializers.RegexField(CUSTOM_FIELD_NAME_PATTERN, help_text="Unique within the customer.")
+    type = serializers.ChoiceField(choices=CUSTOM_FIELD_TYPES, help_text="How `value` is validated and meant.")
+    value = serializers.CharField(
+        max_length=MAX_CUSTOM_FIELD_VALUE_LENGTH,
+        help_text="Always a string, whatever the type (booleans as true/false).",
+    )
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "maxLength": MAX_CUSTOM_FIELD_VALUE_LENGTH},
+            {"type": "number"},
+            {"type": "boolean"},
+        ],
+        "description": "A string, number or boolean; validated against `type` and stored as a string.",
+    }
+)
+class CustomFieldValueField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "maxLength": MAX_CUSTOM_FIELD_VALUE_LENGTH},
+            {"type": "number"},
+            {"type": "boolean"},
+        ],
+        "nullable": True,
+        "description": "The new value, validated against `type`; `null` removes the field.",
+    }
+)
+class CustomFieldPatchValueField(serializers.JSONField):
+    pass
+
+
+class CustomFieldInputSerializer(serializers.Serializer):
+    name = serializers.RegexField(CUSTOM_FIELD_NAME_PATTERN)
+    type = serializers.ChoiceField(choices=CUSTOM_FIELD_TYPES, required=False, help_text="Default: string.")
+    value = CustomFieldValueField()
+
+
+class CustomFieldPatchSerializer(serializers.Serializer):
+    name = serializers.RegexField(CUSTOM_FIELD_NAME_PATTERN, help_text="The field to add, replace or remove.")
+    type = serializers.ChoiceField(
+        choices=CUSTOM_FIELD_TYPES, required=False, help_text="Default: string (a replaced field takes this type)."
+    )
+    value = CustomFieldPatchValueField()
+
+
+class CustomerOptionsSerializer(serializers.Serializer):
+    custom_fields = CustomFieldSerializer(many=True)
+
+
+class CustomerOptionsInputSerializer(serializers.Serializer):
+    custom_fields = CustomFieldInputSerializer(many=True, required=False, max_length=MAX_CUSTOM_FIELDS)
+
+
+class CustomerOptionsPatchSerializer(serializers.Serializer):
+    custom_fields = CustomFieldPatchSerializer(
+        many=True,
+        required=False,
+        allow_null=True,
+        max_length=MAX_CUSTOM_FIELDS,
+        help_text="Merged by name: a listed field is added or replaced, one with `value: null` is removed; "
+        "`null` removes every custom field.",
+    )
+
+
+class CustomerSerializer(serializers.Serializer):
+    customer_id = serializers.UUIDField()
+    merchant_id = serializers.UUIDField()
+    firstname = _name_field("firstname")
+    lastname = _name_field("lastname")
+    email = serializers.EmailField(max_length=MAX_LENGTHS["email"], allow_null=True)
+    company = _name_field("company")
+    address_country = serializers.CharField(
+        min_length=3, max_length=3, allow_null=True, help_text="ISO 3166-1 alpha-3, upper case."
+    )
+    options = CustomerOptionsSerializer()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class CustomerEnvelopeSerializer(serializers.Serializer):
+    customer_id = serializers.UUIDField()
+    data = CustomerSerializer()
+
+
+class CustomerWriteSerializer(serializers.Serializer):
+    """At least one of firstname, lastname, email, company must be given and not blank. Unknown fields are a 400."""
+
+    firstname = _name_field("firstname", required=False)
+    lastname = _name_field("lastname", required=False)
+    email = serializers.EmailField(max_length=MAX_LENGTHS["email"], allow_null=True, required=False)
+    company = _name_field("company", required=False)
+    address_country = serializers.CharField(
+        allow_null=True, required=False, help_text="ISO 3166-1 alpha-3 code, any letter case (USA, gbr)."
+    )
+    options = CustomerOptionsInputSerializer(required=False, allow_null=True)
+
+
+class CustomerPatchSerializer(serializers.Serializer):
+    """JSON Merge Patch (RFC 7396): fields present are set, `null` clears, absent fields stay.
+
+    The result must still satisfy every create rule.
+    """
+
+    firstname = _name_field("firstname", required=False)
+    lastname = _name_field("lastname", required=False)
+    email = serializers.EmailField(max_length=MAX_LENGTHS["email"], allow_null=True, required=False)
+    company = _name_field("company", required=False)
+    address_country = serializers.CharField(allow_null=True, required=False)
+    options = CustomerOptionsPatchSerializer(
+        required=False, allow_null=True, help_text="`null` removes every custom field."
+    )
+
+
+@extend_schema_serializer(many=False)
+class CustomerPageSerializer(serializers.Serializer):
+    data = CustomerSerializer(many=True, help_text="Newest first.")
+    has_more = serializers.BooleanField()
+    next_cursor = serializers.CharField(
+        allow_null=True, help_text="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+class BulkRequestSerializer(serializers.Serializer):
+    customers = CustomerWriteSerializer(many=True, min_length=1, max_length=MAX_BULK_ITEMS)
+
+
+class FieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(
+        allow_null=True,
+        help_text="Where: a field path such as options.custom_fields[2].value, a query parameter "
+        "or a header name; null for the body as a whole.",
+    )
+    code = serializers.CharField(help_text="Machine-readable reason, e.g. invalid_email, required_one_of.")
+    message = serializers.CharField()
+
+
+class BulkItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the item in the request's `customers`.")
+    status = serializers.ChoiceField(
+        choices=[201, 400, 500], help_text="201 created, 400 invalid (see errors), 500 failed unexpectedly."
+    )
+    customer_id = serializers.UUIDField(required=False, help_text="When created.")
+    errors = FieldErrorSerializer(many=True, required=False, help_text="When not created; fields relative to the item.")
+
+
+class BulkResponseSerializer(serializers.Serializer):
+    results = BulkItemResultSerializer(many=True)
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem document."""
+
+    type = serializers.CharField(help_text="/problems/<slug>: the kind of problem, stable for programs to match.")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField(help_text="What went wrong and what to do, for people.")
+    instance = serializers.CharField(allow_null=True, help_text="The request path.")
+    request_id = serializers.CharField(
+        allow_null=True, help_text="Also in the X-Request-ID header; quote it to support."
+    )
+    errors = FieldErrorSerializer(many=True, required=False, help_text="Every invalid field (validation-error only).")
+    required_scope = serializers.CharField(required=False, help_text="The missing scope (insufficient-scope only).")
+    customer_id = serializers.UUIDField(required=False, help_text="The erased customer (customer-erased only).")
