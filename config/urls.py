@@ -3,11 +3,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from oauth2_provider import views as oauth2_views
 
+from merchants.token_views import ThrottledTokenView
+
 api_v1 = ([path("", include("customers.api.urls"))], "api")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
+    path("o/token/", ThrottledTokenView.as_view(), name="oauth2_token"),
     path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth2_revoke_token"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -164,6 +164,10 @@ API_RATE_LIMIT_WINDOW = env.int("API_RATE_LIMIT_WINDOW", default=60)
 # request still "in progress" is taken to have died with its server process.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env.int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", default=300)
+# /o/token/: after TOKEN_FAILURE_LIMIT failed client authentications of one client id within
+# TOKEN_FAILURE_WINDOW seconds, that client id gets 429 until the window ends; 0 turns it off.
+TOKEN_FAILURE_LIMIT = env.int("TOKEN_FAILURE_LIMIT", default=10)
+TOKEN_FAILURE_WINDOW = env.int("TOKEN_FAILURE_WINDOW", default=300)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer Vault API",
