@@ -1,3 +1,193 @@
-from django.contrib import admin
+"""Django admin for operators. Customers are saved through the domain services, like every other door."""
 
-# Register your models here.
+import re
+import uuid
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.forms.models import BaseInlineFormSet
+from django.utils.functional import cached_property
+
+from customers.countries import country_choices
+from customers.models import AuditEntry, Customer, CustomField
+from customers.services import RECORD_FIELDS, Actor, customer_create, customer_replace
+from customers.validation import clean_customer_payload
+
+_CUSTOM_FIELD_PATH = re.compile(r"^options\.custom_fields\[(\d+)\](?:\.(\w+))?$")
+
+
+class LargeTablePaginator(Paginator):
+    """A paginator that never counts a huge table row by row.
+
+    Up to EXACT_LIMIT matching rows are counted exactly (a capped COUNT over a
+    LIMIT subquery). Beyond that an unfiltered list on PostgreSQL uses the
+    planner's row estimate; a filtered one reports EXACT_LIMIT + 1, so the
+    pages past it are reached by searching or filtering, not by paging.
+    """
+
+    EXACT_LIMIT = 100_000
+
+    @cached_property
+    def count(self) -> int:
+        capped = self.object_list.order_by()[: self.EXACT_LIMIT + 1].count()
+        if capped <= self.EXACT_LIMIT:
+            return capped
+        if connection.vendor == "postgresql" and not self.object_list.query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [Customer._meta.db_table]
+                )
+                row = cursor.fetchone()
+            if row and row[0] > capped:
+                return int(row[0])
+        return capped
+
+
+class CountryFilter(admin.SimpleListFilter):
+    """Country names from django-countries: no DISTINCT over the whole table to build the list."""
+
+    title = "country"
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        return country_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(address_country=self.value()) if self.value() else queryset
+
+
+class CustomerAdminForm(forms.ModelForm):
+    # Plain fields: the domain validation below says what is wrong, with its own messages.
+    firstname = forms.CharField(required=False)
+    lastname = forms.CharField(required=False)
+    email = forms.CharField(required=False)
+    company = forms.CharField(required=False)
+    address_country = forms.CharField(required=False, label="Country", widget=forms.Select)
+
+    class Meta:
+        model = Customer
+        fields = ["merchant", *RECORD_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["address_country"].widget.choices = [("", "—"), *country_choices()]
+
+    def payload(self) -> dict:
+        return {field: self.cleaned_data.get(field) or "" for field in RECORD_FIELDS}
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            clean_customer_payload(self.payload())
+        except ValidationError as error:
+            for path, errors in error.error_dict.items():
+                self.add_error(path if path in self.fields else None, errors)
+        return cleaned
+
+
+class CustomFieldInlineFormSet(BaseInlineFormSet):
+    """Custom field rows, checked together with the customer by the domain validation."""
+
+    def payload_items(self) -> tuple[list[dict], list[int]]:
+        items, rows = [], []
+        for index, form in enumerate(self.forms):
+            data = getattr(form, "cleaned_data", None)
+            if not data or self._should_delete_form(form):
+                continue
+            items.append({"name": data.get("name") or "", "type": data.get("type") or "string", "value": data["value"]})
+            rows.append(index)
+        return items, rows
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        items, rows = self.payload_items()
+        # The customer form has already copied its cleaned values onto self.instance.
+        payload = {field: getattr(self.instance, field) or "" for field in RECORD_FIELDS}
+        payload["options"] = {"custom_fields": items}
+        try:
+            clean_customer_payload(payload)
+        except ValidationError as error:
+            problems = []
+            for path, errors in error.error_dict.items():
+                match = _CUSTOM_FIELD_PATH.match(path)
+                if match and int(match[1]) < len(rows):
+                    index = rows[int(match[1])]
+                    form = self.forms[index]
+                    form.add_error(match[2] if match[2] in form.fields else None, errors)
+                    self._errors[index] = form.errors
+                elif path.startswith("options"):
+                    problems += [message for e in errors for message in e.messages]
+                # Other paths belong to the customer form, which shows them itself.
+            if problems:
+                raise ValidationError(problems)
+
+
+class CustomFieldInline(admin.TabularInline):
+    model = CustomField
+    formset = CustomFieldInlineFormSet
+    fields = ["name", "type", "value"]
+    extra = 1
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
+    inlines = [CustomFieldInline]
+    list_display = [
+        "customer_id",
+        "firstname",
+        "lastname",
+        "email",
+        "company",
+        "address_country",
+        "merchant",
+        "created_at",
+    ]
+    list_select_related = ["merchant"]
+    list_filter = ["merchant", CountryFilter]
+    search_fields = ["firstname", "lastname", "email", "company"]
+    search_help_text = "Name, email or company contains the text; or paste a customer id."
+    readonly_fields = ["customer_id", "version", "created_at", "updated_at"]
+    ordering = ["-created_at"]
+    show_full_result_count = False
+    paginator = LargeTablePaginator
+    list_per_page = 50
+    raw_id_fields = ["merchant"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A customer never moves to another merchant.
+        return [*self.readonly_fields, "merchant"] if obj else self.readonly_fields
+
+    def get_search_results(self, request, queryset, search_term):
+        try:
+            customer_id = uuid.UUID(search_term.strip())
+        except ValueError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(pk=customer_id), False
+
+    def save_model(self, request, obj, form, change):
+        """Nothing yet: save_related stores the customer and its custom fields in one domain call."""
+
+    def save_formset(self, request, form, formset, change):
+        """Custom fields are written by the domain service in save_related."""
+
+    def save_related(self, request, form, formsets, change):
+        custom_fields = next(f for f in formsets if isinstance(f, CustomFieldInlineFormSet))
+        # Saves nothing: fills new/changed/deleted_objects for the admin's change message.
+        custom_fields.save(commit=False)
+        items, _rows = custom_fields.payload_items()
+        payload = form.payload() | {"options": {"custom_fields": items}}
+        actor = Actor.for_user(request.user, AuditEntry.Door.ADMIN)
+        if change:
+            saved = customer_replace(customer=form.instance, data=payload, actor=actor)
+        else:
+            saved = customer_create(merchant=form.cleaned_data["merchant"], data=payload, actor=actor)
+        # The admin logs and redirects to the object its form built: make it the stored customer.
+        for field in ("customer_id", "version", "created_at", "updated_at", *RECORD_FIELDS):
+            setattr(form.instance, field, getattr(saved, field))
+        form.instance._state.adding = False

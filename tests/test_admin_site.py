@@ -1,0 +1,263 @@
+"""Django admin for operators: customers saved through the domain layer, merchants, memberships."""
+
+import re
+
+import pytest
+from django.contrib.admin.sites import site
+from django.test import RequestFactory
+
+from customers.admin import CustomerAdmin, LargeTablePaginator
+from customers.models import AuditEntry, Customer, CustomerEvent
+from customers.services import customer_create
+from merchants.models import MerchantMembership, OAuthClient
+from merchants.services import oauth_client_create
+from tests.conftest import fetch_token
+from tests.factories import CustomerFactory, MembershipFactory
+
+
+def customer_post(merchant=None, rows=(), initial=0, **fields) -> dict:
+    data = {
+        "firstname": "",
+        "lastname": "",
+        "email": "",
+        "company": "",
+        "address_country": "",
+        "custom_fields-TOTAL_FORMS": str(len(rows)),
+        "custom_fields-INITIAL_FORMS": str(initial),
+        "custom_fields-MIN_NUM_FORMS": "0",
+        "custom_fields-MAX_NUM_FORMS": "1000",
+    }
+    if merchant is not None:
+        data["merchant"] = str(merchant.pk)
+    for index, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"custom_fields-{index}-{key}"] = value
+    data.update(fields)
+    return data
+
+
+def test_an_operator_creates_a_customer_with_custom_fields_through_the_domain_layer(admin_site_client, merchant):
+    response = admin_site_client.post(
+        "/admin/customers/customer/add/",
+        customer_post(
+            merchant,
+            rows=[
+                {"name": "tier", "type": "integer", "value": "3"},
+                {"name": "vip", "type": "boolean", "value": "true"},
+            ],
+            firstname="Ada",
+            address_country="GBR",
+        ),
+    )
+
+    customer = Customer.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/customers/customer/"
+    assert (customer.merchant, customer.firstname, customer.address_country) == (merchant, "Ada", "GBR")
+    assert [(f.name, f.type, f.value, f.position) for f in customer.custom_fields.all()] == [
+        ("tier", "integer", "3", 0),
+        ("vip", "boolean", "true", 1),
+    ]
+    audit = AuditEntry.objects.get(customer_id=customer.pk)
+    assert audit.door == "admin"
+    assert audit.actor == f"user:{admin_site_client.user.pk}:operator"
+    assert CustomerEvent.objects.filter(customer_id=customer.pk, type="customer.created").count() == 1
+
+
+def test_the_domain_errors_appear_in_the_admin_form_and_nothing_is_saved(admin_site_client, merchant):
+    response = admin_site_client.post(
+        "/admin/customers/customer/add/",
+        customer_post(merchant, rows=[{"name": "tier", "type": "integer", "value": "three"}], email="nope"),
+    )
+
+    assert response.status_code == 200
+    assert not Customer.objects.exists()
+    form = response.context["adminform"].form
+    assert form.errors["email"] == ["Must be a valid email address."]
+    inline = response.context["inline_admin_formsets"][0].formset
+    assert inline.forms[0].errors["value"] == ["Must be an integer, for example 42."]
+    assert "Must be an integer, for example 42." in response.content.decode()
+
+
+def test_the_at_least_one_field_rule_is_shown_in_admin(admin_site_client, merchant):
+    response = admin_site_client.post("/admin/customers/customer/add/", customer_post(merchant, address_country="FRA"))
+
+    assert response.status_code == 200
+    assert "Provide at least one of firstname, lastname, email or company" in response.content.decode()
+    assert not Customer.objects.exists()
+
+
+def test_the_country_select_shows_names_and_submits_alpha3_codes(admin_site_client):
+    html = admin_site_client.get("/admin/customers/customer/add/").content.decode()
+
+    assert '<option value="DEU">Germany</option>' in html
+
+
+def test_editing_in_admin_replaces_the_custom_fields_and_bumps_the_version(admin_site_client, merchant):
+    customer = customer_create(
+        merchant=merchant,
+        data={"firstname": "Ada", "options": {"custom_fields": [{"name": "tier", "type": "integer", "value": "3"}]}},
+    )
+    field = customer.custom_fields.get()
+
+    response = admin_site_client.post(
+        f"/admin/customers/customer/{customer.pk}/change/",
+        customer_post(
+            rows=[
+                {"id": str(field.pk), "customer": str(customer.pk), "name": "tier", "type": "integer", "value": "4"},
+                {"customer": str(customer.pk), "name": "since", "type": "date", "value": "2020-01-31"},
+            ],
+            initial=1,
+            firstname="Ada",
+            lastname="Lovelace",
+        ),
+    )
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.lastname, customer.version, customer.merchant) == ("Lovelace", 2, merchant)
+    assert [(f.name, f.value) for f in customer.custom_fields.all()] == [("tier", "4"), ("since", "2020-01-31")]
+    assert AuditEntry.objects.filter(customer_id=customer.pk, action="updated", door="admin").exists()
+
+
+def test_a_customer_id_and_timestamps_are_read_only_and_the_merchant_fixed_once_created(admin_site_client, merchant):
+    customer = CustomerFactory(merchant=merchant)
+
+    form = admin_site_client.get(f"/admin/customers/customer/{customer.pk}/change/").context["adminform"].form
+
+    assert "merchant" not in form.fields
+    assert "customer_id" not in form.fields
+    assert "created_at" not in form.fields
+
+
+def test_search_finds_customers_by_name_email_company_or_id(admin_site_client, merchant):
+    ada = CustomerFactory(merchant=merchant, firstname="Ada", email="ada@example.com", company="Engines")
+    CustomerFactory(merchant=merchant, firstname="Grace", email="grace@example.com")
+
+    def found(term):
+        response = admin_site_client.get("/admin/customers/customer/", {"q": term})
+        return [c.firstname for c in response.context["cl"].result_list]
+
+    assert found("ada@") == ["Ada"]
+    assert found("engin") == ["Ada"]
+    assert found(str(ada.pk)) == ["Ada"]
+    assert found(str(ada.pk).upper()) == ["Ada"]
+
+
+def test_filters_on_merchant_and_country(admin_site_client, merchant, other_merchant):
+    CustomerFactory(merchant=merchant, firstname="Brit", address_country="GBR")
+    CustomerFactory(merchant=merchant, firstname="Yank", address_country="USA")
+    CustomerFactory(merchant=other_merchant, firstname="Other", address_country="GBR")
+
+    by_country = admin_site_client.get("/admin/customers/customer/", {"country": "GBR"})
+    by_both = admin_site_client.get(
+        "/admin/customers/customer/", {"country": "GBR", "merchant__id__exact": str(merchant.pk)}
+    )
+
+    assert sorted(c.firstname for c in by_country.context["cl"].result_list) == ["Brit", "Other"]
+    assert [c.firstname for c in by_both.context["cl"].result_list] == ["Brit"]
+
+
+def test_the_customer_list_never_counts_the_whole_table_nor_queries_per_row(
+    admin_site_client, merchant, django_assert_max_num_queries
+):
+    for _ in range(30):
+        CustomerFactory(merchant=merchant)
+
+    with django_assert_max_num_queries(8) as captured:
+        response = admin_site_client.get("/admin/customers/customer/")
+
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 30
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    # The paginator's count is capped with a LIMIT; no uncapped COUNT of the table.
+    assert counts
+    assert all("LIMIT" in sql.upper() for sql in counts)
+
+
+def test_the_large_table_paginator_stops_counting_at_its_limit(merchant, monkeypatch):
+    for _ in range(5):
+        CustomerFactory(merchant=merchant)
+    monkeypatch.setattr(LargeTablePaginator, "EXACT_LIMIT", 3)
+
+    paginator = LargeTablePaginator(Customer.objects.filter(merchant=merchant).order_by("pk"), 2)
+
+    assert paginator.count == 4
+    assert LargeTablePaginator(Customer.objects.filter(firstname="nobody"), 2).count == 0
+
+
+def test_the_customer_admin_is_configured_for_huge_tables():
+    admin = CustomerAdmin(Customer, site)
+
+    assert admin.show_full_result_count is False
+    assert admin.paginator is LargeTablePaginator
+    assert admin.get_list_select_related(RequestFactory().get("/")) == ["merchant"]
+
+
+def test_the_merchant_page_shows_its_clients_and_members_inline(admin_site_client, merchant):
+    issued = oauth_client_create(merchant=merchant, name="Checkout")
+    MembershipFactory(merchant=merchant, role="admin")
+
+    response = admin_site_client.get(f"/admin/merchants/merchant/{merchant.pk}/change/")
+
+    html = response.content.decode()
+    assert issued.client.client_id in html
+    assert "Checkout" in html
+    assert [f.formset.model for f in response.context["inline_admin_formsets"]] == [OAuthClient, MerchantMembership]
+
+
+def test_the_issue_client_action_shows_a_working_secret_once(admin_site_client, merchant):
+    response = admin_site_client.post(
+        "/admin/merchants/merchant/", {"action": "issue_api_client", "_selected_action": [str(merchant.pk)]}
+    )
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    client = OAuthClient.objects.get(merchant=merchant)
+    secret = re.search(r'<code class="client-secret">([^<]+)</code>', response.content.decode())[1]
+    assert fetch_token(client.client_id, secret)["access_token"]
+
+
+def test_deleting_a_client_inline_revokes_it(admin_site_client, merchant):
+    issued = oauth_client_create(merchant=merchant, name="Old")
+    page = admin_site_client.get(f"/admin/merchants/merchant/{merchant.pk}/change/")
+    data = {
+        "name": merchant.name,
+        "is_active": "on",
+        "oauth_clients-TOTAL_FORMS": "1",
+        "oauth_clients-INITIAL_FORMS": "1",
+        "oauth_clients-MIN_NUM_FORMS": "0",
+        "oauth_clients-MAX_NUM_FORMS": "1000",
+        "oauth_clients-0-id": str(issued.client.pk),
+        "oauth_clients-0-merchant": str(merchant.pk),
+        "oauth_clients-0-name": "Old",
+        "oauth_clients-0-DELETE": "on",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    assert page.status_code == 200
+
+    response = admin_site_client.post(f"/admin/merchants/merchant/{merchant.pk}/change/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert not OAuthClient.objects.filter(pk=issued.client.pk).exists()
+
+
+def test_memberships_have_their_own_admin_list(admin_site_client, merchant):
+    membership = MembershipFactory(merchant=merchant, role="staff")
+
+    response = admin_site_client.get("/admin/merchants/merchantmembership/", {"q": membership.user.username})
+
+    assert list(response.context["cl"].result_list) == [membership]
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/customers/customer/", "/admin/merchants/merchant/", "/admin/merchants/merchantmembership/"]
+)
+def test_portal_users_cannot_open_admin(portal_admin_client, path):
+    response = portal_admin_client.get(path)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
