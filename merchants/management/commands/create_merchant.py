@@ -1,7 +1,9 @@
 import json
 import os
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from merchants.models import MerchantMembership
 from merchants.services import membership_add, merchant_create, oauth_client_create
@@ -25,6 +27,15 @@ class Command(BaseCommand):
         password = admin_password or os.environ.get("MERCHANT_ADMIN_PASSWORD")
         if admin_email and not password:
             raise CommandError("--admin-email needs --admin-password or MERCHANT_ADMIN_PASSWORD.")
+        try:
+            # All or nothing: a refused admin email leaves no half-made merchant behind.
+            with transaction.atomic():
+                result = self._create(name, no_client, admin_email, password)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        self.stdout.write(json.dumps(result))
+
+    def _create(self, name, no_client, admin_email, password) -> dict:
         merchant = merchant_create(name=name)
         result = {"merchant_id": str(merchant.pk)}
         if not no_client:
@@ -33,4 +44,4 @@ class Command(BaseCommand):
         if admin_email:
             membership_add(merchant=merchant, email=admin_email, role=MerchantMembership.Role.ADMIN, password=password)
             result["admin_email"] = admin_email
-        self.stdout.write(json.dumps(result))
+        return result
