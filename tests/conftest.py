@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from merchants.services import oauth_client_create
 from tests.factories import MerchantFactory
+from tests.http_receiver import Receiver
 
 USER_PASSWORD = "correct horse battery staple"
 
@@ -155,3 +156,11 @@ def admin_site_client(db):
     client.user = get_user_model().objects.create_superuser("operator", "operator@example.com", USER_PASSWORD)
     client.force_login(client.user)
     return client
+
+
+@pytest.fixture
+def receiver():
+    """A started HTTP receiver on 127.0.0.1 (tests/http_receiver.py) that records what it gets."""
+    server = Receiver().start()
+    yield server
+    server.stop()
