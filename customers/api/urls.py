@@ -1,6 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
 from customers.api.views import CustomerViewSet
+from customers.api.webhooks import WebhookEndpointViewSet
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -13,5 +14,6 @@ class OptionalSlashRouter(SimpleRouter):
 
 router = OptionalSlashRouter()
 router.register("customers", CustomerViewSet, basename="customer")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 
 urlpatterns = router.urls
