@@ -1,9 +1,13 @@
 """Transactional outbox: every customer change writes its event in the change's transaction."""
 
+import datetime
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
 
+from customers.bulk_insert import insert_rows, reserve_ids
 from customers.models import CustomerEvent, EventDelivery, WebhookEndpoint
 from merchants.models import Merchant
 
@@ -24,3 +28,34 @@ def event_record(*, merchant: Merchant, customer_id, type: str, snapshot: dict[s
             deliveries.append(EventDelivery(event=event, destination=EventDelivery.WEBHOOK, endpoint=endpoint))
     EventDelivery.objects.bulk_create(deliveries)
     return event
+
+
+def event_record_many(
+    *, merchant: Merchant, type: str, snapshots: Sequence[tuple[Any, dict[str, Any]]], now: datetime.datetime
+) -> None:
+    """`event_record` for many customers at once (the bulk import): the same rows, by COPY on PostgreSQL.
+
+    `snapshots` holds (customer_id, snapshot) pairs; events get increasing ids
+    in that order. `now` is the events' and deliveries' created_at.
+    """
+    assert transaction.get_connection().in_atomic_block, "events are written inside the change's transaction"
+    if not snapshots:
+        return
+    endpoint_ids = [
+        endpoint.id
+        for endpoint in WebhookEndpoint.objects.filter(merchant=merchant, is_active=True).only("id", "enabled_events")
+        if type in endpoint.enabled_events
+    ]
+    event_fields = ["event_id", "merchant", "customer_id", "type", "payload", "created_at"]
+    events = [(uuid.uuid4(), merchant.pk, customer_id, type, snapshot, now) for customer_id, snapshot in snapshots]
+    ids = reserve_ids(CustomerEvent, len(events))
+    if ids is not None:
+        insert_rows(CustomerEvent, ["id", *event_fields], [(pk, *row) for pk, row in zip(ids, events, strict=True)])
+    else:
+        ids = insert_rows(CustomerEvent, event_fields, events)
+    destinations = [(EventDelivery.GATEWAY, None)] + [(EventDelivery.WEBHOOK, pk) for pk in endpoint_ids]
+    insert_rows(
+        EventDelivery,
+        ["event", "destination", "endpoint", "next_attempt_at", "created_at"],
+        [(pk, destination, endpoint, now, now) for pk in ids for destination, endpoint in destinations],
+    )

@@ -1,0 +1,309 @@
+"""Bulk import of customers from CSV, through the same rules as every other door.
+
+The first line is the header: `firstname,lastname,email,company,address_country`
+in any order (any subset), plus one column per custom field written `NAME` or
+`NAME:TYPE` (type `string` when left out). An empty custom field cell means the
+customer has no such field. Every row becomes the API's JSON payload and goes
+through `clean_customer_payload`; good rows are written in batches (customers,
+custom fields, the `customer.created` outbox event with its deliveries, and an
+audit entry each: the rows `customer_create` writes), bad rows are reported
+with their line in the file and every reason, and never stop the good ones.
+
+Each batch commits on its own: an import cut short keeps the batches before it.
+"""
+
+import csv
+import dataclasses
+import datetime
+import difflib
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from customers.bulk_insert import insert_rows
+from customers.events import event_record_many
+from customers.models import AuditEntry, Customer, CustomerEvent, CustomField
+from customers.representation import customer_as_dict
+from customers.services import RECORD_FIELDS, Actor
+from customers.validation import CUSTOM_FIELD_NAME_RE, CUSTOM_FIELD_TYPES, CustomerData, clean_customer_payload
+from merchants.models import Merchant
+
+STANDARD_COLUMNS = RECORD_FIELDS  # firstname, lastname, email, company, address_country
+BATCH_SIZE = 5000
+# A file of a million bad rows must not hold a million reports in memory;
+# `ImportReport.failed` still counts every bad row.
+MAX_REPORTED_ERRORS = 10_000
+
+_CUSTOM_FIELD_PATH = re.compile(r"^options\.custom_fields\[(\d+)\](?:\.\w+)?$")
+
+
+@dataclasses.dataclass
+class ImportRowError:
+    """A bad line of the file: its physical line number (the header is line 1) and why."""
+
+    line: int
+    errors: list[dict[str, Any]]  # {field, code, message}; field is a column header or None
+
+
+@dataclasses.dataclass
+class ImportReport:
+    """What an import did. `errors` holds the first MAX_REPORTED_ERRORS bad lines.
+
+    A bad header is reported as an error on line 1 and nothing is imported.
+    """
+
+    created: int = 0
+    failed: int = 0
+    errors: list[ImportRowError] = dataclasses.field(default_factory=list)
+
+    def add_error(self, line: int, errors: list[dict[str, Any]]) -> None:
+        self.failed += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(ImportRowError(line=line, errors=errors))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Column:
+    header: str  # as written in the file
+    name: str  # standard field name or custom field name
+    type: str | None  # custom field type; None for a standard column
+
+
+def _error(field: str | None, code: str, message: str) -> dict[str, Any]:
+    return {"field": field, "code": code, "message": message}
+
+
+def _standard_suggestion(name: str) -> str | None:
+    squashed = re.sub(r"[\s_.-]", "", name.lower())
+    for column in STANDARD_COLUMNS:
+        if squashed == column.replace("_", ""):
+            return column
+    close = difflib.get_close_matches(name.lower(), STANDARD_COLUMNS, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def _parse_header(cells: list[str]) -> tuple[list[_Column], list[dict[str, Any]]]:
+    columns: list[_Column] = []
+    errors: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    known = ", ".join(STANDARD_COLUMNS)
+    for position, raw in enumerate(cells, start=1):
+        header = raw.strip()
+        if position == 1:
+            header = header.lstrip("\ufeff")
+        if not header:
+            errors.append(_error(f"column {position}", "blank_header", f"Column {position} has no header."))
+            continue
+        name, has_type, type_ = header.partition(":")
+        name, type_ = name.strip(), type_.strip() or "string"
+        if not has_type and name.lower() in STANDARD_COLUMNS:
+            column = _Column(header=header, name=name.lower(), type=None)
+        elif not CUSTOM_FIELD_NAME_RE.match(name):
+            suggestion = _standard_suggestion(name)
+            hint = f" Did you mean '{suggestion}'?" if suggestion else ""
+            errors.append(
+                _error(
+                    header,
+                    "unknown_column",
+                    f"'{header}' is neither a standard column ({known}) nor a custom field name "
+                    f"(1-64 letters, digits, '_', '-' or '.', optionally followed by ':TYPE').{hint}",
+                )
+            )
+            continue
+        elif not has_type and (suggestion := _standard_suggestion(name)):
+            errors.append(
+                _error(
+                    header,
+                    "unknown_column",
+                    f"Unknown column '{header}'. Did you mean '{suggestion}'? "
+                    f"To import it as a custom field, write '{name}:string'.",
+                )
+            )
+            continue
+        elif type_ not in CUSTOM_FIELD_TYPES:
+            errors.append(
+                _error(
+                    header,
+                    "invalid_type",
+                    f"Unknown custom field type '{type_}' in '{header}'. Use one of: {', '.join(CUSTOM_FIELD_TYPES)}.",
+                )
+            )
+            continue
+        else:
+            column = _Column(header=header, name=name, type=type_)
+        key = column.name if column.type is None else f"custom:{column.name}"
+        if key in seen:
+            errors.append(_error(header, "duplicate_column", f"Column '{header}' appears more than once."))
+            continue
+        seen.add(key)
+        columns.append(column)
+    return columns, errors
+
+
+def _payload(columns: list[_Column], cells: list[str]) -> tuple[dict[str, Any], list[_Column]]:
+    """The API-shaped payload of a row, and the columns of its custom fields in payload order."""
+    payload: dict[str, Any] = {}
+    custom_fields, custom_columns = [], []
+    for column, cell in zip(columns, cells, strict=True):
+        if column.type is None:
+            payload[column.name] = cell
+        elif cell != "":
+            custom_fields.append({"name": column.name, "type": column.type, "value": cell})
+            custom_columns.append(column)
+    if custom_fields:
+        payload["options"] = {"custom_fields": custom_fields}
+    return payload, custom_columns
+
+
+def _row_errors(error: ValidationError, custom_columns: list[_Column]) -> list[dict[str, Any]]:
+    """The validation errors with API field paths turned into the file's column headers."""
+    result = []
+    for path, errors in error.error_dict.items():
+        field = None if path == NON_FIELD_ERRORS else path
+        match = _CUSTOM_FIELD_PATH.match(path)
+        if match and int(match[1]) < len(custom_columns):
+            field = custom_columns[int(match[1])].header
+        for e in errors:
+            message = e.message % e.params if e.params else e.message
+            result.append(_error(field, e.code or "invalid", str(message)))
+    return result
+
+
+def _rows(reader) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, cells) of every non-blank row."""
+    line = reader.line_num
+    for cells in reader:
+        start, line = line + 1, reader.line_num
+        if cells:
+            yield start, cells
+
+
+@dataclasses.dataclass(slots=True)
+class _NewCustomer:
+    """What `customer_as_dict` reads of a customer; a model instance would cost more than validating the row."""
+
+    customer_id: uuid.UUID
+    merchant_id: uuid.UUID
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    firstname: str | None
+    lastname: str | None
+    email: str | None
+    company: str | None
+    address_country: str | None
+
+
+def _write_batch(*, merchant: Merchant, actor: Actor, batch: list[CustomerData]) -> None:
+    """Write what `customer_create` writes for each customer of `batch`, in one transaction."""
+    now = timezone.now()
+    customers, fields, snapshots, audits = [], [], [], []
+    label = actor.label[:255]
+    for cleaned in batch:
+        customer = _NewCustomer(uuid.uuid4(), merchant.pk, now, now, **cleaned.values)
+        customers.append((customer.customer_id, merchant.pk, *(cleaned.values[f] for f in RECORD_FIELDS), now, now))
+        custom_fields = cleaned.custom_fields or []
+        fields += [(customer.customer_id, f.name, f.type, f.value, i) for i, f in enumerate(custom_fields)]
+        snapshots.append((customer.customer_id, customer_as_dict(customer, custom_fields=custom_fields)))
+        audits.append((merchant.pk, customer.customer_id, "created", actor.door, label, _changed_fields(cleaned), now))
+    with transaction.atomic():
+        insert_rows(Customer, ["customer_id", "merchant", *RECORD_FIELDS, "created_at", "updated_at"], customers)
+        insert_rows(CustomField, ["customer", "name", "type", "value", "position"], fields)
+        event_record_many(merchant=merchant, type=CustomerEvent.Type.CREATED, snapshots=snapshots, now=now)
+        insert_rows(
+            AuditEntry,
+            ["merchant", "customer_id", "action", "door", "actor", "changed_fields", "created_at"],
+            audits,
+        )
+
+
+def _changed_fields(cleaned: CustomerData) -> list[str]:
+    # The same list customer_create audits.
+    changed = [f for f in RECORD_FIELDS if cleaned.values.get(f)]
+    return changed + [f"options.custom_fields.{f.name}" for f in cleaned.custom_fields or []]
+
+
+def customer_import_csv(
+    *,
+    merchant: Merchant,
+    file: TextIO,
+    actor: Actor,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import customers of `merchant` from CSV text; see the module docstring for the format.
+
+    `file` should be opened with `newline=""` (quoted cells may hold line
+    breaks). `progress`, when given, is called after each batch with the number
+    of data rows read so far. A file that cannot be read further (bad encoding,
+    broken quoting) is reported on the line where reading stopped; the rows
+    before it are kept.
+    """
+    report = ImportReport()
+    reader = csv.reader(file)
+    try:
+        header = next(reader, None)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        report.errors.append(ImportRowError(line=1, errors=[_unreadable(exc)]))
+        return report
+    if not header:
+        message = f"The file is empty: its first line must be a header such as {','.join(STANDARD_COLUMNS)}."
+        report.errors.append(ImportRowError(line=1, errors=[_error(None, "empty_file", message)]))
+        return report
+    columns, header_errors = _parse_header(header)
+    if header_errors:
+        report.errors.append(ImportRowError(line=1, errors=header_errors))
+        return report
+
+    batch: list[CustomerData] = []
+    read = 0
+    rows = _rows(reader)
+    while True:
+        try:
+            item = next(rows, None)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            report.add_error(reader.line_num + 1, [_unreadable(exc)])
+            item = None
+        if item is None:
+            break
+        line, cells = item
+        read += 1
+        if len(cells) != len(columns):
+            report.add_error(
+                line,
+                [
+                    _error(
+                        None,
+                        "wrong_cell_count",
+                        f"The row has {len(cells)} cells but the header has {len(columns)} columns.",
+                    )
+                ],
+            )
+            continue
+        payload, custom_columns = _payload(columns, cells)
+        try:
+            batch.append(clean_customer_payload(payload))
+        except ValidationError as exc:
+            report.add_error(line, _row_errors(exc, custom_columns))
+            continue
+        if len(batch) >= BATCH_SIZE:
+            _write_batch(merchant=merchant, actor=actor, batch=batch)
+            report.created += len(batch)
+            batch = []
+        if progress and read % BATCH_SIZE == 0:
+            progress(read)
+    if batch:
+        _write_batch(merchant=merchant, actor=actor, batch=batch)
+        report.created += len(batch)
+    if progress:
+        progress(read)
+    return report
+
+
+def _unreadable(exc: Exception) -> dict[str, Any]:
+    if isinstance(exc, UnicodeDecodeError):
+        return _error(None, "invalid_encoding", "The file is not valid UTF-8 text from here on; reading stopped.")
+    return _error(None, "invalid_csv", f"The CSV cannot be read from here on ({exc}); reading stopped.")
