@@ -132,7 +132,7 @@ def _render_form(request, *, form, formset, customer: Customer | None, status: i
     return render(
         request,
         "portal/customers/form.html",
-        {"form": form, "formset": formset, "customer": customer},
+        {"form": form, "formset": formset, "customer": customer, "refused": status == 400},
         status=status,
     )
 
