@@ -15,7 +15,13 @@ def portal(request):
     }
 
 
-_SECTIONS = {"customer": "customers", "import": "imports", "client": "credentials", "staff": "staff"}
+_SECTIONS = {
+    "customer": "customers",
+    "import": "imports",
+    "client": "credentials",
+    "staff": "staff",
+    "webhook": "webhooks",
+}
 
 
 def _section(request) -> str:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from customers.portal.views import account, credentials, customers, imports, staff
+from customers.portal.views import account, credentials, customers, imports, staff, webhooks
 
 app_name = "portal"
 
@@ -28,4 +28,9 @@ urlpatterns = [
     path("staff/", staff.staff_list_view, name="staff_list"),
     path("staff/<int:membership_pk>/role/", staff.staff_role_view, name="staff_role"),
     path("staff/<int:membership_pk>/remove/", staff.staff_remove_view, name="staff_remove"),
+    path("webhooks/", webhooks.webhook_list_view, name="webhook_list"),
+    path("webhooks/<str:endpoint_id>/edit/", webhooks.webhook_edit_view, name="webhook_edit"),
+    path("webhooks/<str:endpoint_id>/delete/", webhooks.webhook_delete_view, name="webhook_delete"),
+    path("customers/<str:customer_id>/events/", webhooks.customer_events_view, name="customer_events"),
+    path("deliveries/<int:delivery_id>/retry/", webhooks.delivery_retry_view, name="delivery_retry"),
 ]
