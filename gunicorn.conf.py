@@ -1,0 +1,32 @@
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py config.wsgi`.
+
+Defaults were chosen by measurement on a 2-core machine (bench/run.py; numbers in
+docs/SCALING.md): threaded workers keep HTTP connections alive and overlap the
+waits on PostgreSQL, and two processes per core keep both cores busy while one
+process waits on the GIL. Every setting can be overridden from the environment.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+# Enough for a load balancer's pooled connections, well above the workers' threads.
+backlog = int(os.environ.get("GUNICORN_BACKLOG", 2048))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 75))  # longer than typical LB idle timeouts (60 s)
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
+# Recycle workers now and then so slow leaks cannot grow without bound; jitter avoids all at once.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 100_000))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 10_000))
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None  # "-" for stdout; off by default (the LB logs requests)
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+# Load the application before forking: workers share its memory pages and start at once.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
+# gunicorn's runtime control socket sits at one path per user ($HOME/.gunicorn/gunicorn.ctl): two
+# servers on one host would fight over it, and production is managed by its supervisor, not by it.
+control_socket_disable = os.environ.get("GUNICORN_CONTROL_SOCKET", "0") != "1"

@@ -1,0 +1,45 @@
+"""The number of queries of a create or a retrieve does not grow with the customer's custom fields.
+
+(The list endpoint's page-size check lives with the list tests.) A correctness test: an N+1 here
+would make a customer with 50 custom fields cost 50 more round trips on the checkout path.
+"""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+def payload(fields: int) -> dict:
+    return {
+        "firstname": "Ada",
+        "email": "ada@example.com",
+        "options": {"custom_fields": [{"name": f"f{i}", "type": "integer", "value": str(i)} for i in range(fields)]},
+    }
+
+
+def queries_of(call) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return len(captured.captured_queries)
+
+
+def test_creating_a_customer_costs_the_same_queries_with_1_or_50_custom_fields(api_client, django_assert_num_queries):
+    api_client.post("/api/v1/customers", payload(1), format="json")  # warm-up: first use of the token
+    baseline = queries_of(lambda: api_client.post("/api/v1/customers", payload(1), format="json"))
+
+    with django_assert_num_queries(baseline):
+        response = api_client.post("/api/v1/customers", payload(50), format="json")
+
+    assert response.status_code == 201
+    assert len(response.json()["data"]["options"]["custom_fields"]) == 50
+
+
+def test_retrieving_a_customer_costs_the_same_queries_with_1_or_50_custom_fields(api_client, django_assert_num_queries):
+    small = api_client.post("/api/v1/customers", payload(1), format="json").json()["customer_id"]
+    large = api_client.post("/api/v1/customers", payload(50), format="json").json()["customer_id"]
+    baseline = queries_of(lambda: api_client.get(f"/api/v1/customers/{small}"))
+
+    with django_assert_num_queries(baseline):
+        response = api_client.get(f"/api/v1/customers/{large}")
+
+    assert response.status_code == 200
+    assert [f["name"] for f in response.json()["data"]["options"]["custom_fields"]] == [f"f{i}" for i in range(50)]
