@@ -1,0 +1,354 @@
+"""The benchmark: production gunicorn on PostgreSQL, loaded by wrk, one table of results.
+
+    python bench/run.py            # full run: 1,000 and 1,000,000 customers (seeding once takes minutes)
+    python bench/run.py --smoke    # a few seconds on tiny data, to keep this script from rotting
+
+It creates and migrates its own database (default postgres://postgres@127.0.0.1:5432/bench,
+or bench_smoke with --smoke), seeds it with `manage.py import_customers` only where the
+data is missing, starts `gunicorn -c gunicorn.conf.py config.wsgi` with the production
+settings on 127.0.0.1, drives each scenario with wrk from a separate process at a fixed
+concurrency, stops the server and prints one table. Absolute numbers drift on shared
+machines, so every figure is also given as a ratio to /healthz measured in the same run.
+Needs: PostgreSQL and wrk (`apt-get install wrk`).
+"""
+
+import argparse
+import base64
+import dataclasses
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA_DIR = ROOT / "bench" / "wrk"
+sys.path.insert(0, str(ROOT))
+
+from bench.make_csv import write_customers  # noqa: E402
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    database: str
+    small: int  # customers of the "1k" merchant
+    big: int  # customers of the "1M" merchant
+    others: tuple[int, ...]  # customers of the other merchants in the table
+    duration: int  # seconds per scenario
+    warmup: int  # seconds per scenario, not measured
+
+
+FULL = Profile(database="bench", small=1_000, big=1_000_000, others=(50_000, 50_000, 50_000), duration=15, warmup=3)
+SMOKE = Profile(database="bench_smoke", small=100, big=1_000, others=(100,), duration=1, warmup=0)
+
+
+@dataclasses.dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def database_url(base: str, name: str) -> str:
+    parts = urllib.parse.urlsplit(base)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            log(f"creating database {name}")
+            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def seed(env: dict[str, str], name: str, count: int, domain: str):
+    """The merchant called `name` with `count` customers, importing only the ones missing."""
+    from customers.models import Customer
+    from merchants.models import Merchant
+    from merchants.services import merchant_create
+
+    merchant = Merchant.objects.filter(name=name).first() or merchant_create(name=name)
+    have = Customer.objects.filter(merchant=merchant).count()
+    if have >= count:
+        log(f"{name}: {have:,} customers already there")
+        return merchant
+    log(f"{name}: importing customers {have:,} to {count:,}")
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", encoding="utf-8", delete=False) as out:
+        write_customers(out, count, domain, start=have)
+    try:
+        manage(env, "import_customers", out.name, "--merchant", str(merchant.pk))
+    finally:
+        os.unlink(out.name)
+    return merchant
+
+
+def http(url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def fetch_token(base: str, client_id: str, secret: str) -> tuple[str, str]:
+    """(access token, HTTP Basic credentials) of a client-credentials client."""
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    status, body = http(
+        f"{base}/o/token/",
+        data=b"grant_type=client_credentials",
+        headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    if status != 200:
+        raise SystemExit(f"token request failed: {status} {body[:200]!r}")
+    return json.loads(body)["access_token"], basic
+
+
+def start_server(env: dict[str, str], base: str, logfile: Path) -> subprocess.Popen:
+    log(f"starting gunicorn on {base} (log: {logfile})")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=logfile.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {server.returncode}; see {logfile}")
+        try:
+            if http(f"{base}/healthz")[0] == 200 and http(f"{base}/readyz")[0] == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    raise SystemExit(f"gunicorn did not become ready; see {logfile}")
+
+
+def worker_rss_mb(master_pid: int) -> list[float]:
+    """Resident memory of each gunicorn worker (children of the master), in MiB."""
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    except OSError:
+        return []
+    sizes = []
+    for pid in children:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return sizes
+
+
+def run_wrk(name: str, script: str, base: str, args, extra_env: dict[str, str], duration: int) -> Result:
+    env = {**os.environ, "BENCH_LUA_DIR": str(LUA_DIR), **extra_env}
+    command = [
+        "wrk",
+        f"-t{args.wrk_threads}",
+        f"-c{args.connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA_DIR / script),
+        base,
+    ]
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    line = next((x for x in output.splitlines() if x.startswith("BENCH_RESULT ")), None)
+    if line is None:
+        raise SystemExit(f"wrk printed no result for {name}:\n{output}")
+    data = json.loads(line.removeprefix("BENCH_RESULT "))
+    errors = sum(data[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts", "non_2xx"))
+    return Result(
+        name=name,
+        rps=data["requests"] / (data["duration_us"] / 1e6),
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        errors=errors,
+    )
+
+
+def table(results: list[Result], floor: Result, rss: list[float], args, profile: Profile) -> str:
+    header = (
+        f"| scenario ({args.connections} connections, {profile.duration} s each) | req/s | p50 ms | p99 ms "
+        "| req/s ÷ healthz | p50 ÷ healthz | p99 ÷ healthz | errors |"
+    )
+    lines = [header, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(
+            f"| {r.name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.rps / floor.rps:.3f} "
+            f"| {r.p50_ms / floor.p50_ms:.1f} | {r.p99_ms / floor.p99_ms:.1f} | {r.errors} |"
+        )
+    by_name = {r.name: r for r in results}
+    notes = []
+    for kind in ("list", "lookup"):
+        small, big = by_name.get(f"{kind} {profile.small:,}"), by_name.get(f"{kind} {profile.big:,}")
+        if small and big:
+            notes.append(
+                f"{kind}: {profile.big:,} vs {profile.small:,} customers: p50 x{big.p50_ms / small.p50_ms:.2f}, "
+                f"p99 x{big.p99_ms / small.p99_ms:.2f} (target <= 1.5)"
+            )
+    if "create" in by_name:
+        create = by_name["create"]
+        notes.append(
+            f"create: {create.rps / floor.rps:.3f} x healthz (target >= 0.15), p99 {create.p99_ms:.1f} ms "
+            "(target <= 50)"
+        )
+    if "retrieve" in by_name:
+        notes.append(f"retrieve: {by_name['retrieve'].rps / floor.rps:.3f} x healthz (target >= 0.25)")
+    if rss:
+        notes.append(
+            f"gunicorn worker RSS after the run: {', '.join(f'{x:.0f}' for x in rss)} MiB ({len(rss)} workers)"
+        )
+    return "\n".join(lines + [""] + [f"- {n}" for n in notes])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="tiny data, 1 s per scenario")
+    parser.add_argument(
+        "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL; the database name is added"
+    )
+    parser.add_argument("--database", help="database name (default: bench, or bench_smoke with --smoke)")
+    parser.add_argument("--port", type=int, default=8500)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--duration", type=int, help="seconds per scenario")
+    parser.add_argument("--only", help="comma-separated scenario names to run (healthz always runs)")
+    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    args = parser.parse_args()
+    profile = SMOKE if args.smoke else FULL
+    if args.duration:
+        profile = dataclasses.replace(profile, duration=args.duration)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+
+    url = database_url(args.postgres, args.database or profile.database)
+    base = f"http://127.0.0.1:{args.port}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DATABASE_URL": url,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # Plain HTTP on loopback: no TLS terminator in front of this server.
+        "SECURE_SSL_REDIRECT": "0",
+        # Measure the API, not the per-client rate limiter (it would answer 429).
+        "API_RATE_LIMIT": "0",
+        "LOG_LEVEL": "WARNING",
+        "GUNICORN_BIND": f"127.0.0.1:{args.port}",
+    }
+    os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS")})
+    ensure_database(url)
+    log("migrating")
+    manage(env, "migrate", "--noinput", "-v0")
+
+    import django
+
+    django.setup()
+    from customers.models import Customer
+    from merchants.services import oauth_client_create
+
+    small = seed(env, "Bench 1k", profile.small, "small.bench.example")
+    big = seed(env, "Bench 1M", profile.big, "big.bench.example")
+    for i, count in enumerate(profile.others, start=1):
+        seed(env, f"Bench other {i}", count, f"other{i}.bench.example")
+    writes = seed(env, "Bench writes", 0, "writes.bench.example")
+    ids = list(
+        Customer.objects.filter(merchant=big).order_by("?").values_list("customer_id", flat=True)[:5000]
+        if profile.big > 10_000
+        else Customer.objects.filter(merchant=big).values_list("customer_id", flat=True)
+    )
+    clients = {m: oauth_client_create(merchant=m, name="bench") for m in (small, big, writes)}
+    from django.db import connections
+
+    connections.close_all()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    ids_file = workdir / "ids.txt"
+    ids_file.write_text("\n".join(str(i) for i in ids) + "\n")
+    server = start_server(env, base, workdir / "gunicorn.log")
+    try:
+        tokens = {m: fetch_token(base, c.client.client_id, c.client_secret) for m, c in clients.items()}
+        scenarios = [
+            ("healthz", "healthz.lua", {}),
+            ("create", "create.lua", {"BENCH_TOKEN": tokens[writes][0]}),
+            ("retrieve", "retrieve.lua", {"BENCH_TOKEN": tokens[big][0], "BENCH_IDS_FILE": str(ids_file)}),
+            (f"list {profile.small:,}", "list.lua", {"BENCH_TOKEN": tokens[small][0]}),
+            (f"list {profile.big:,}", "list.lua", {"BENCH_TOKEN": tokens[big][0]}),
+            (
+                f"lookup {profile.small:,}",
+                "lookup.lua",
+                {
+                    "BENCH_TOKEN": tokens[small][0],
+                    "BENCH_EMAIL_DOMAIN": "small.bench.example",
+                    "BENCH_EMAIL_COUNT": str(profile.small),
+                },
+            ),
+            (
+                f"lookup {profile.big:,}",
+                "lookup.lua",
+                {
+                    "BENCH_TOKEN": tokens[big][0],
+                    "BENCH_EMAIL_DOMAIN": "big.bench.example",
+                    "BENCH_EMAIL_COUNT": str(profile.big),
+                },
+            ),
+            ("token (client credentials)", "token.lua", {"BENCH_BASIC": tokens[small][1]}),
+        ]
+        if args.only:
+            wanted = {"healthz", *(name.strip() for name in args.only.split(","))}
+            scenarios = [s for s in scenarios if s[0] in wanted or s[0].split(" ")[0] in wanted]
+        results = []
+        for name, script, extra in scenarios:
+            if profile.warmup:
+                run_wrk(name, script, base, args, extra, profile.warmup)
+            result = run_wrk(name, script, base, args, extra, profile.duration)
+            log(f"{name}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms")
+            results.append(result)
+        rss = worker_rss_mb(server.pid)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    text = table(results, results[0], rss, args, profile)
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text + "\n")
+    failed = sum(r.errors for r in results)
+    if failed:
+        log(f"{failed} requests failed (see {workdir / 'gunicorn.log'})")
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

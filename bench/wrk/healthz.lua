@@ -1,0 +1,3 @@
+dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
+wrk.method = "GET"
+wrk.path = "/healthz"
