@@ -4,7 +4,7 @@ import re
 import uuid
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
@@ -12,7 +12,8 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.functional import cached_property
 
 from customers.countries import country_choices
-from customers.models import AuditEntry, Customer, CustomField
+from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery, WebhookEndpoint
+from customers.outbox.services import delivery_retry
 from customers.services import RECORD_FIELDS, Actor, customer_create, customer_replace
 from customers.validation import clean_customer_payload
 
@@ -191,3 +192,115 @@ class CustomerAdmin(admin.ModelAdmin):
         for field in ("customer_id", "version", "created_at", "updated_at", *RECORD_FIELDS):
             setattr(form.instance, field, getattr(saved, field))
         form.instance._state.adding = False
+
+
+# --- Event forwarding (customers/outbox): read-mostly, failed deliveries can be retried ---------
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by the domain (events, deliveries) or by merchants (endpoints): looked at, not edited here."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EventDeliveryInline(admin.TabularInline):
+    model = EventDelivery
+    fields = readonly_fields = (
+        "destination",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_attempt_at",
+        "last_status_code",
+        "last_error",
+        "next_attempt_at",
+        "delivered_at",
+    )
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CustomerEvent)
+class CustomerEventAdmin(_ReadOnlyAdmin):
+    fields = ("id", "event_id", "type", "merchant", "customer_id", "payload", "created_at")
+    list_display = ("id", "type", "customer_id", "merchant", "created_at")
+    list_filter = ("type",)
+    list_select_related = ("merchant",)
+    search_fields = ("=customer_id", "=event_id")
+    search_help_text = "Exact customer id or event id."
+    inlines = [EventDeliveryInline]
+
+
+@admin.register(EventDelivery)
+class EventDeliveryAdmin(_ReadOnlyAdmin):
+    fields = (
+        "id",
+        "event",
+        "destination",
+        "endpoint",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_attempt_at",
+        "last_status_code",
+        "last_error",
+        "delivered_at",
+        "created_at",
+    )
+    list_display = (
+        "id",
+        "event",
+        "destination",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_attempt_at",
+    )
+    list_filter = ("status", "destination")
+    list_select_related = ("event", "endpoint")
+    search_fields = ("=event__customer_id", "=event__event_id")
+    search_help_text = "Exact customer id or event id."
+    actions = ["retry_deliveries"]
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("customers.change_eventdelivery")
+
+    @admin.action(description="Retry the selected failed deliveries", permissions=["retry"])
+    def retry_deliveries(self, request, queryset):
+        retried, refused = 0, []
+        for delivery in queryset.select_related("event__merchant"):
+            try:
+                delivery_retry(merchant=delivery.event.merchant, delivery=delivery)
+                retried += 1
+            except ValidationError as exc:
+                refused.append(f"#{delivery.pk}: {' '.join(exc.messages)}")
+        if retried:
+            self.message_user(request, f"{retried} delivery(ies) queued again.", messages.SUCCESS)
+        if refused:
+            self.message_user(request, "Not retried: " + " · ".join(refused), messages.WARNING)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(_ReadOnlyAdmin):
+    # Never the signing secret.
+    fields = ("id", "merchant", "url", "description", "enabled_events", "is_active", "created_at", "updated_at")
+    list_display = ("url", "merchant", "is_active", "created_at")
+    list_filter = ("is_active",)
+    list_select_related = ("merchant",)
+    search_fields = ("url",)
