@@ -19,10 +19,11 @@ import difflib
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TextIO
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.bulk_insert import insert_rows
@@ -198,27 +199,84 @@ class _NewCustomer:
     address_country: str | None
 
 
-def _write_batch(*, merchant: Merchant, actor: Actor, batch: list[CustomerData]) -> None:
-    """Write what `customer_create` writes for each customer of `batch`, in one transaction."""
-    now = timezone.now()
-    customers, fields, snapshots, audits = [], [], [], []
-    label = actor.label[:255]
+@dataclasses.dataclass
+class _Rows:
+    """One batch as rows of each table, ready for `insert_rows`."""
+
+    now: datetime.datetime
+    customers: list[tuple] = dataclasses.field(default_factory=list)
+    fields: list[tuple] = dataclasses.field(default_factory=list)
+    snapshots: list[tuple] = dataclasses.field(default_factory=list)
+    audits: list[tuple] = dataclasses.field(default_factory=list)
+
+
+def _prepare_batch(*, merchant: Merchant, actor: Actor, batch: list[CustomerData]) -> _Rows:
+    """The rows `customer_create` writes for each customer of `batch`."""
+    rows = _Rows(now=timezone.now())
+    now, label = rows.now, actor.label[:255]
     for cleaned in batch:
         customer = _NewCustomer(uuid.uuid4(), merchant.pk, now, now, **cleaned.values)
-        customers.append((customer.customer_id, merchant.pk, *(cleaned.values[f] for f in RECORD_FIELDS), now, now))
+        rows.customers.append(
+            (customer.customer_id, merchant.pk, *(cleaned.values[f] for f in RECORD_FIELDS), now, now)
+        )
         custom_fields = cleaned.custom_fields or []
-        fields += [(customer.customer_id, f.name, f.type, f.value, i) for i, f in enumerate(custom_fields)]
-        snapshots.append((customer.customer_id, customer_as_dict(customer, custom_fields=custom_fields)))
-        audits.append((merchant.pk, customer.customer_id, "created", actor.door, label, _changed_fields(cleaned), now))
+        rows.fields += [(customer.customer_id, f.name, f.type, f.value, i) for i, f in enumerate(custom_fields)]
+        rows.snapshots.append((customer.customer_id, customer_as_dict(customer, custom_fields=custom_fields)))
+        rows.audits.append(
+            (merchant.pk, customer.customer_id, "created", actor.door, label, _changed_fields(cleaned), now)
+        )
+    return rows
+
+
+def _insert_batch(merchant: Merchant, rows: _Rows) -> None:
     with transaction.atomic():
-        insert_rows(Customer, ["customer_id", "merchant", *RECORD_FIELDS, "created_at", "updated_at"], customers)
-        insert_rows(CustomField, ["customer", "name", "type", "value", "position"], fields)
-        event_record_many(merchant=merchant, type=CustomerEvent.Type.CREATED, snapshots=snapshots, now=now)
+        insert_rows(Customer, ["customer_id", "merchant", *RECORD_FIELDS, "created_at", "updated_at"], rows.customers)
+        insert_rows(CustomField, ["customer", "name", "type", "value", "position"], rows.fields)
+        event_record_many(merchant=merchant, type=CustomerEvent.Type.CREATED, snapshots=rows.snapshots, now=rows.now)
         insert_rows(
             AuditEntry,
             ["merchant", "customer_id", "action", "door", "actor", "changed_fields", "created_at"],
-            audits,
+            rows.audits,
         )
+
+
+class _Writer:
+    """Writes batches, on PostgreSQL in a second thread while the next batch is validated.
+
+    The database does its share of the work (COPY, indexes, WAL) in its own
+    process, so overlapping it with validating the next batch in Python nearly
+    halves the time of a large import. The thread has its own connection and
+    commits each batch itself, so it is used only when the caller holds no
+    transaction of its own (an import inside one stays inside it, in this thread).
+    """
+
+    def __init__(self, merchant: Merchant):
+        self.merchant = merchant
+        threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import") if threaded else None
+        self.pending: Future | None = None
+
+    def write(self, rows: _Rows) -> None:
+        if self.executor is None:
+            _insert_batch(self.merchant, rows)
+            return
+        self.wait()  # at most one batch in flight; raises the previous batch's error
+        self.pending = self.executor.submit(_insert_batch, self.merchant, rows)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def close(self) -> None:
+        if self.executor is None:
+            return
+        try:
+            self.wait()
+        finally:
+            # Runs in the writer thread, so it closes that thread's own connection.
+            self.executor.submit(lambda: connection.close()).result()
+            self.executor.shutdown()
 
 
 def _changed_fields(cleaned: CustomerData) -> list[str]:
@@ -258,6 +316,15 @@ def customer_import_csv(
         report.errors.append(ImportRowError(line=1, errors=header_errors))
         return report
 
+    writer = _Writer(merchant)
+    try:
+        _import_rows(reader, columns, merchant=merchant, actor=actor, writer=writer, report=report, progress=progress)
+    finally:
+        writer.close()
+    return report
+
+
+def _import_rows(reader, columns, *, merchant, actor, writer: _Writer, report: ImportReport, progress) -> None:
     batch: list[CustomerData] = []
     read = 0
     rows = _rows(reader)
@@ -290,17 +357,17 @@ def customer_import_csv(
             report.add_error(line, _row_errors(exc, custom_columns))
             continue
         if len(batch) >= BATCH_SIZE:
-            _write_batch(merchant=merchant, actor=actor, batch=batch)
+            writer.write(_prepare_batch(merchant=merchant, actor=actor, batch=batch))
             report.created += len(batch)
             batch = []
         if progress and read % BATCH_SIZE == 0:
             progress(read)
     if batch:
-        _write_batch(merchant=merchant, actor=actor, batch=batch)
+        writer.write(_prepare_batch(merchant=merchant, actor=actor, batch=batch))
         report.created += len(batch)
+    writer.wait()
     if progress:
         progress(read)
-    return report
 
 
 def _unreadable(exc: Exception) -> dict[str, Any]:

@@ -242,3 +242,24 @@ def test_the_command_refuses_an_unknown_merchant(db, tmp_path):
 
     with pytest.raises(CommandError, match="No merchant with id"):
         call_command("import_customers", str(path), "--merchant", "00000000-0000-0000-0000-000000000000")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_outside_a_transaction_commits_every_batch_with_its_events(monkeypatch):
+    # Outside a transaction (the command, the portal's background job) PostgreSQL batches
+    # are written by a second thread on its own connection while the next batch is validated.
+    from tests.factories import MerchantFactory
+
+    monkeypatch.setattr("customers.imports.BATCH_SIZE", 3)
+    merchant = MerchantFactory()
+
+    report = import_text(merchant, "firstname,n:integer\n" + "".join(f"row{i},{i}\n" for i in range(10)) + "Bad,x\n")
+
+    assert (report.created, report.failed) == (10, 1)
+    assert report.errors[0].line == 12
+    assert Customer.objects.filter(merchant=merchant).count() == 10
+    assert CustomField.objects.filter(customer__merchant=merchant).count() == 10
+    events = CustomerEvent.objects.filter(merchant=merchant).order_by("id")
+    assert [e.payload["firstname"] for e in events] == [f"row{i}" for i in range(10)]
+    assert EventDelivery.objects.filter(event__merchant=merchant).count() == 10
+    assert AuditEntry.objects.filter(merchant=merchant).count() == 10
