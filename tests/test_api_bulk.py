@@ -1,0 +1,120 @@
+"""POST /api/v1/customers/bulk: up to 100 customers, each item on its own, 207 per-item results."""
+
+import pytest
+
+from customers.models import Customer, CustomerEvent
+from tests.api_helpers import URL, assert_problem, error_fields, send
+
+BULK = URL + "/bulk"
+
+
+def bulk(client, body, **headers):
+    return send(client, "post", BULK, body, **headers)
+
+
+def test_valid_items_are_created_and_invalid_ones_reported_each_on_its_own(api_client, merchant):
+    response = bulk(
+        api_client,
+        {
+            "customers": [
+                {"firstname": "Ada"},
+                {"email": "not-an-email", "address_country": "XX"},
+                {"company": "Acme", "options": {"custom_fields": [{"name": "tier", "type": "integer", "value": 2}]}},
+                {},
+                "not an object",
+            ]
+        },
+    )
+
+    assert response.status_code == 207, response.content
+    results = response.json()["results"]
+    assert [(r["index"], r["status"]) for r in results] == [(0, 201), (1, 400), (2, 201), (3, 400), (4, 400)]
+    assert {e["field"]: e["code"] for e in results[1]["errors"]} == {
+        "email": "invalid_email",
+        "address_country": "invalid_country",
+    }
+    assert results[3]["errors"][0]["code"] == "required_one_of"
+    assert results[4]["errors"][0]["code"] == "invalid_type"
+    assert "customer_id" not in results[1]
+    assert "errors" not in results[0]
+
+    created = {r["customer_id"] for r in results if r["status"] == 201}
+    assert set(map(str, Customer.objects.filter(merchant=merchant).values_list("pk", flat=True))) == created
+    acme = api_client.get(f"{URL}/{results[2]['customer_id']}").json()["data"]
+    assert acme["options"]["custom_fields"] == [{"name": "tier", "type": "integer", "value": "2"}]
+    assert CustomerEvent.objects.filter(type="customer.created").count() == 2
+
+
+def test_bulk_creates_100_customers_in_order(api_client, merchant):
+    response = bulk(api_client, {"customers": [{"firstname": f"Customer {i}"} for i in range(100)]})
+
+    assert response.status_code == 207
+    results = response.json()["results"]
+    assert [r["index"] for r in results] == list(range(100))
+    assert all(r["status"] == 201 for r in results)
+    names = {str(c.pk): c.firstname for c in Customer.objects.filter(merchant=merchant)}
+    assert [names[r["customer_id"]] for r in results] == [f"Customer {i}" for i in range(100)]
+
+
+@pytest.mark.parametrize("count", [0, 101])
+def test_bulk_takes_1_to_100_items_and_creates_nothing_otherwise(api_client, count):
+    response = bulk(api_client, {"customers": [{"firstname": "Ada"}] * count})
+
+    assert error_fields(response) == {"customers": ["invalid_length"]}
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ([{"firstname": "Ada"}], {None: ["invalid_type"]}),
+        ({}, {"customers": ["required"]}),
+        ({"customers": {"firstname": "Ada"}}, {"customers": ["invalid_type"]}),
+        ({"customers": [{"firstname": "Ada"}], "cusomers": []}, {"cusomers": ["unknown_field"]}),
+    ],
+)
+def test_a_bulk_body_of_the_wrong_shape_is_a_400_naming_the_field(api_client, body, expected):
+    assert error_fields(bulk(api_client, body)) == expected
+    assert not Customer.objects.exists()
+
+
+def test_bulk_works_with_a_trailing_slash(api_client):
+    response = send(api_client, "post", BULK + "/", {"customers": [{"firstname": "Ada"}]})
+
+    assert response.status_code == 207
+
+
+def test_get_on_bulk_is_a_405_not_a_customer_lookup(api_client):
+    assert_problem(api_client.get(BULK), 405)
+
+
+def test_bulk_customers_belong_to_the_tokens_merchant_only(api_client, other_api_client, merchant, other_merchant):
+    response = bulk(
+        api_client, {"customers": [{"firstname": "Ada", "merchant_id": str(other_merchant.pk)}, {"firstname": "Bob"}]}
+    )
+
+    results = response.json()["results"]
+    assert results[0]["errors"][0]["field"] == "merchant_id"
+    assert Customer.objects.get(pk=results[1]["customer_id"]).merchant == merchant
+    assert_problem(other_api_client.get(f"{URL}/{results[1]['customer_id']}"), 404)
+
+
+def test_an_unexpected_failure_of_one_item_is_reported_for_that_item_alone(api_client, merchant, monkeypatch):
+    from customers import create_many
+
+    real_create = create_many.customer_create
+
+    def create_or_fail(*, data, **kwargs):
+        if data.get("firstname") == "Boom":
+            raise RuntimeError("disk full")
+        return real_create(data=data, **kwargs)
+
+    monkeypatch.setattr(create_many, "customer_create", create_or_fail)
+
+    response = bulk(api_client, {"customers": [{"firstname": "Ada"}, {"firstname": "Boom"}, {"firstname": "Grace"}]})
+
+    assert response.status_code == 207
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [201, 500, 201]
+    assert results[1]["errors"][0]["code"] == "internal_error"
+    assert Customer.objects.filter(merchant=merchant).count() == 2
