@@ -263,3 +263,19 @@ def test_an_import_outside_a_transaction_commits_every_batch_with_its_events(mon
     assert [e.payload["firstname"] for e in events] == [f"row{i}" for i in range(10)]
     assert EventDelivery.objects.filter(event__merchant=merchant).count() == 10
     assert AuditEntry.objects.filter(merchant=merchant).count() == 10
+
+
+def test_a_large_import_refreshes_the_planners_statistics(merchant, postgres_only, monkeypatch):
+    # Without it a fresh bulk load is planned with the old row counts (a sequential scan of
+    # every custom field to prefetch one page), until autovacuum gets to the table.
+    from django.db import connection
+
+    monkeypatch.setattr("customers.imports.ANALYZE_AFTER", 3)
+
+    import_text(merchant, "firstname,tier\nAda,gold\nGrace,silver\nAlan,bronze\n")
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname IN ('customers_customer', 'customers_customfield')"
+        )
+        assert dict(cursor.fetchall()) == {"customers_customer": 3, "customers_customfield": 3}
