@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 
-from config.problems import problem_response, suspicious_request_response
+from config.problems import _STATUS_SLUGS, problem_response, suspicious_request_response
 
 logger = logging.getLogger("config.errors")
 _local = threading.local()
@@ -45,6 +45,26 @@ def is_api_path(path: str) -> bool:
     return path.startswith("/api/") or path.startswith("/o/")
 
 
+def _is_json(response) -> bool:
+    content_type = response.get("Content-Type", "").split(";")[0].strip()
+    return content_type in ("application/json", "application/problem+json")
+
+
+def _as_problem(request, response):
+    """Django's own error pages (DEBUG's technical 404 and 500 pages, the bare 400/405 pages)
+    are HTML or plain text; the API answers problem documents in every setting."""
+    status = response.status_code
+    if status >= 500:
+        slug, title = "internal-error", "Internal Server Error"
+        detail = "An unexpected error occurred. Quote the request id when you contact support."
+    else:
+        slug, title = _STATUS_SLUGS.get(status, ("error", response.reason_phrase))
+        detail = "No such resource." if status == 404 else f"{title}."
+    kept = ("Allow", "WWW-Authenticate", "Retry-After")
+    headers = {name: response[name] for name in kept if response.has_header(name)}
+    return problem_response(request, status=status, slug=slug, title=title, detail=detail, headers=headers)
+
+
 class ApiProblemMiddleware:
     """An unexpected error in the API becomes a plain problem document, in any setting.
 
@@ -65,7 +85,10 @@ class ApiProblemMiddleware:
                 title="Payload Too Large",
                 detail=f"The request body is larger than the limit of {limit} bytes.",
             )
-        return self.get_response(request)
+        response = self.get_response(request)
+        if is_api_path(request.path) and response.status_code >= 400 and not _is_json(response):
+            return _as_problem(request, response)
+        return response
 
     @staticmethod
     def _too_large(request) -> bool:

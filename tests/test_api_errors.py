@@ -111,6 +111,25 @@ def test_an_unknown_api_path_is_a_404_problem(api_client):
     assert problem["instance"] == "/api/v1/customer"
 
 
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unknown_api_path_is_a_404_problem_even_with_debug_on(api_client, settings, debug):
+    settings.DEBUG = debug
+
+    response = api_client.get("/api/v1/nothing-here", HTTP_ACCEPT="text/html")
+
+    assert_problem(response, 404, "not-found")
+    assert b"<" not in response.content
+
+
+def test_a_wrong_method_on_the_token_endpoint_is_a_405_problem_keeping_allow(db):
+    from rest_framework.test import APIClient
+
+    response = APIClient().get("/o/token/")
+
+    assert_problem(response, 405, "method-not-allowed")
+    assert "POST" in response["Allow"]
+
+
 # --- the 500 envelope -------------------------------------------------------------------------
 
 
@@ -140,6 +159,27 @@ def console_log():
     previous = handler.setStream(stream)
     yield stream
     handler.setStream(previous)
+
+
+@pytest.mark.parametrize("accept", ["text/html", "*/*", "text/plain"])
+def test_an_error_outside_the_view_is_a_500_problem_even_with_debug_on(db, settings, monkeypatch, accept):
+    """Django's DEBUG page would show the traceback as HTML or text; the API never does."""
+    from django.middleware.csrf import CsrfViewMiddleware
+    from rest_framework.test import APIClient
+
+    settings.DEBUG = True
+
+    def broken_process_view(self, request, callback, callback_args, callback_kwargs):
+        raise Boom("injected failure in a middleware, before the view")
+
+    monkeypatch.setattr(CsrfViewMiddleware, "process_view", broken_process_view)
+    client = APIClient(raise_request_exception=False)
+
+    response = client.post(URL, json.dumps(BODY), content_type="application/json", HTTP_ACCEPT=accept)
+
+    assert_problem(response, 500, "internal-error")
+    assert b"Traceback" not in response.content
+    assert b"injected failure" not in response.content
 
 
 def test_the_500_traceback_is_logged_with_the_request_id(api_client, failing_after, console_log):
