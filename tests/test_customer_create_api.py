@@ -818,3 +818,25 @@ def test_a_create_writes_its_event_and_audit_entry(api_client, merchant):
     assert (audit.action, audit.door, audit.customer_id) == ("created", "api", customer_id)
     assert audit.actor.startswith("client:")
     assert "options.custom_fields.visits" in audit.changed_fields
+
+
+@pytest.mark.parametrize(
+    ("raw_value", "code"),
+    [("1" * 600, "max_length"), ("1e400", "invalid_type"), ("-1e400", "invalid_type")],
+    ids=["600-digit-integer", "overflowing-float", "overflowing-negative-float"],
+)
+def test_numbers_too_big_for_a_value_are_a_400_not_a_500(api_client, raw_value, code):
+    field = '{"name": "n", "type": "number", "value": %s}' % raw_value  # noqa: UP031 - raw JSON on purpose
+    raw = '{"firstname": "Ada", "options": {"custom_fields": [%s]}}' % field  # noqa: UP031
+
+    response = post(api_client, raw)
+
+    assert errors_of(response) == {"options.custom_fields[0].value": [code]}
+
+
+def test_an_integer_too_long_for_the_json_parser_is_a_400(api_client):
+    raw = '{"firstname": "Ada", "options": {"custom_fields": [{"name": "n", "value": %s}]}}' % ("9" * 5000)  # noqa: UP031
+
+    response = post(api_client, raw)
+
+    assert assert_problem(response, 400)["type"] == "/problems/malformed-json"
