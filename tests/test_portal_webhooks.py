@@ -44,6 +44,13 @@ def test_the_webhooks_page_lists_only_the_merchants_endpoints(portal_admin_clien
     assert 'href="/portal/webhooks/" aria-current="page"' in html
 
 
+def test_the_add_form_starts_with_every_event_type_ticked(portal_admin_client):
+    html = portal_admin_client.get("/portal/webhooks/").content.decode()
+
+    for event_type in ("customer.created", "customer.updated", "customer.deleted"):
+        assert re.search(rf'value="{event_type}"[^>]*checked', html), event_type
+
+
 def test_adding_an_endpoint_shows_its_signing_secret_once(portal_admin_client, merchant):
     response = portal_admin_client.post("/portal/webhooks/", endpoint_form())
 

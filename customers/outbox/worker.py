@@ -193,7 +193,9 @@ class Worker:
         except requests.Timeout:
             return Outcome(ok=False, error=f"Timed out after {timeout:g} s.")
         except requests.ConnectionError as exc:
-            return Outcome(ok=False, error=f"Connection failed: {exc}")
+            # urllib3's retry wrapper hides the cause (refused, DNS, TLS) one level down.
+            cause = getattr(exc.args[0], "reason", None) if exc.args else None
+            return Outcome(ok=False, error=f"Connection failed: {cause or exc}")
         except requests.RequestException as exc:
             return Outcome(ok=False, error=f"Request failed: {exc}")
         if 200 <= status_code < 300:

@@ -41,6 +41,7 @@ class WebhookEndpointForm(forms.Form):
         choices=[(t, t) for t in EVENT_TYPES],
         widget=forms.CheckboxSelectMultiple,
         required=False,
+        initial=list(EVENT_TYPES),
     )
     is_active = forms.BooleanField(label="Active (uncheck to pause deliveries)", required=False, initial=True)
 
