@@ -22,7 +22,11 @@ CHUNK_SIZE = 2000
 
 def _custom_field_columns(customers) -> list[tuple[str, str]]:
     """(name, type) of each custom field column, in header order."""
-    pairs = CustomField.objects.filter(customer__in=customers.values("pk")).values_list("name", "type").distinct()
+    pairs = (
+        CustomField.objects.filter(customer__in=customers.order_by().values("pk"))
+        .values_list("name", "type")
+        .distinct()
+    )
     types: dict[str, set[str]] = {}
     for name, type_ in pairs:
         types.setdefault(name, set()).add(type_)
@@ -52,11 +56,25 @@ def customer_export_csv(
         return buffer.getvalue()
 
     yield line([*STANDARD_COLUMNS, *(f"{name}:{type_}" for name, type_ in custom_columns)])
-    for customer in customers.prefetch_related("custom_fields").iterator(chunk_size=CHUNK_SIZE):
-        values = {field.name: field.value for field in customer.custom_fields.all()}
-        yield line(
-            [
-                *(getattr(customer, column) or "" for column in STANDARD_COLUMNS),
-                *(values.get(name, "") for name, _type in custom_columns),
-            ]
-        )
+    # Plain tuples, not model instances: the ORM's per-object cost would dominate a large export.
+    rows = customers.values_list("customer_id", *STANDARD_COLUMNS).iterator(chunk_size=CHUNK_SIZE)
+    for chunk in _chunks(rows, CHUNK_SIZE):
+        values: dict = {}
+        if custom_columns:
+            found = CustomField.objects.filter(customer_id__in=[row[0] for row in chunk])
+            for customer_id, name, value in found.values_list("customer_id", "name", "value"):
+                values.setdefault(customer_id, {})[name] = value
+        for customer_id, *standard in chunk:
+            own = values.get(customer_id, {})
+            yield line([*(cell or "" for cell in standard), *(own.get(name, "") for name, _type in custom_columns)])
+
+
+def _chunks(iterable: Iterator, size: int) -> Iterator[list]:
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
