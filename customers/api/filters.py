@@ -53,6 +53,10 @@ def list_query_from_params(params: QueryDict) -> ListQuery:
         if len(given) > 1:
             error(parameter, f"Give '{parameter}' once (it was given {len(given)} times).", "duplicate_parameter")
             continue
+        if "\x00" in parameter or "\x00" in given[0]:
+            # PostgreSQL text cannot hold NUL: the query would fail as a 500.
+            error(parameter, "Must not contain NUL characters.", "null_characters_not_allowed")
+            continue
         match = _CUSTOM_FIELD_PARAMETER.match(parameter)
         if match:
             if CUSTOM_FIELD_NAME_RE.match(match.group(1)):
