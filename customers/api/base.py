@@ -1,11 +1,11 @@
 """What every merchant API view shares: rate limiting, scopes and Idempotency-Key handling."""
 
 import functools
-import json
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from rest_framework.exceptions import APIException
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from customers.api.permissions import HasRequiredScope
@@ -92,30 +92,42 @@ def _idempotency_key(request) -> str:
     return key
 
 
-def _stored_response(response) -> tuple[object, dict[str, str]]:
-    """The JSON body and the replayed headers of a response that is about to be sent."""
+def _stored_response(response) -> tuple[str | None, dict[str, str]]:
+    """The exact body text and the replayed headers of a response that is about to be sent.
+
+    The text is kept rather than parsed JSON so that a replay is byte for byte
+    the first answer (PostgreSQL's jsonb would reorder the keys).
+    """
     if isinstance(response, Response):
-        body, content_type = response.data, "application/json"
+        # What finalize_response will render, with the same renderer.
+        content = JSONRenderer().render(response.data) if response.data is not None else b""
+        content_type = "application/json"
     else:
-        body = json.loads(response.content) if response.content else None
-        content_type = response.get("Content-Type", "application/json")
+        content, content_type = response.content, response.get("Content-Type", "application/json")
     headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
-    if body is not None:
-        headers["Content-Type"] = content_type
-    return body, headers
+    if not content:
+        return None, headers
+    headers["Content-Type"] = content_type
+    return content.decode("utf-8"), headers
+
+
+def _is_customer_answer(response) -> bool:
+    return isinstance(response, Response) and isinstance(response.data, dict) and response.status_code < 400
 
 
 def _replay(record) -> HttpResponse:
     if replay_was_erased(record):
         raise CustomerErased(record.customer_id)
     headers = {**record.response_headers, "Idempotent-Replayed": "true"}
-    if record.response_body is None:
-        headers.pop("Content-Type", None)
-        return HttpResponse(status=record.response_status, headers=headers)
-    content_type = headers.pop("Content-Type", "application/json")
-    return JsonResponse(
-        record.response_body, status=record.response_status, content_type=content_type, headers=headers, safe=False
+    content_type = headers.pop("Content-Type", None)
+    response = HttpResponse(
+        (record.response_body or "").encode("utf-8"), status=record.response_status, headers=headers
     )
+    if content_type is None:
+        del response["Content-Type"]
+    else:
+        response["Content-Type"] = content_type
+    return response
 
 
 def idempotent(action):
@@ -152,7 +164,7 @@ def idempotent(action):
             idempotency_release(record=claim.record)
             return response
         body, headers = _stored_response(response)
-        customer_id = body.get("customer_id") if isinstance(body, dict) and response.status_code < 400 else None
+        customer_id = response.data.get("customer_id") if _is_customer_answer(response) else None
         idempotency_complete(
             record=claim.record, status=response.status_code, body=body, headers=headers, customer_id=customer_id
         )

@@ -217,7 +217,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "the request with the same key returns the first response (with `Idempotent-Replayed: true`) and changes "
     "nothing; the same key with a different request is a 422, while the first is still running a 409. "
     "Responses below 500 are remembered; after a 5xx a retry with the same key runs again.",
-    examples=[OpenApiExample("uuid", value="5c1f0d0e-8a3b-4c56-9d7e-0f1a2b3c4d5e")],
 )
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -225,7 +224,6 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="The ETag of the customer as you last read it: the change is made only if the customer is "
     "still that version, else 412. `*` or no header: unconditional.",
-    examples=[OpenApiExample("etag", value='"9f86d081884c7d659a2feaa0c55ad015"')],
 )
 CUSTOMER_ID = OpenApiParameter(
     "customer_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The customer's id."
@@ -248,8 +246,7 @@ LIST_PARAMETERS = [
     OpenApiParameter(
         "email",
         OpenApiTypes.STR,
-        description="Exact email, any letter case.",
-        examples=[OpenApiExample("email", value="Ada@Example.com")],
+        description="Exact email, any letter case: `Ada@Example.com` finds ada@example.com.",
     ),
     OpenApiParameter(
         "q", OpenApiTypes.STR, description="Case-insensitive substring of firstname, lastname, email or company."
@@ -268,12 +265,12 @@ LIST_PARAMETERS = [
     ),
     OpenApiParameter(
         "custom_fields",
-        {"type": "object", "additionalProperties": {"type": "string"}},
+        # An empty example, or Swagger UI would try the call with made-up custom fields.
+        {"type": "object", "additionalProperties": {"type": "string"}, "example": {}},
         style="deepObject",
         explode=True,
         description="`custom_fields[NAME]=VALUE`: customers having custom field NAME with exactly VALUE "
-        "(as stored: booleans as true/false). Several are combined with AND.",
-        examples=[OpenApiExample("tier", value={"loyalty_tier": "3"})],
+        "(as stored: booleans as true/false), e.g. `custom_fields[loyalty_tier]=3`. Several are combined with AND.",
     ),
 ]
 
@@ -294,6 +291,17 @@ _WRITE_BODY_EXAMPLE = OpenApiExample(
     },
     request_only=True,
 )
+
+_PATCH_EXAMPLE = {
+    "email": "ada.lovelace@example.com",
+    "company": None,
+    "options": {
+        "custom_fields": [
+            {"name": "loyalty_tier", "type": "integer", "value": 4},
+            {"name": "newsletter", "value": None},
+        ]
+    },
+}
 
 customer_viewset_schema = extend_schema_view(
     list=extend_schema(
@@ -322,6 +330,7 @@ customer_viewset_schema = extend_schema_view(
         operation_id="customers_retrieve",
         tags=["customers"],
         summary="Retrieve a customer",
+        description="The customer with its custom fields, and its ETag for a later conditional update or delete.",
         parameters=[CUSTOMER_ID, ETAG],
         responses={
             200: OpenApiResponse(shapes.CustomerEnvelopeSerializer, examples=[_customer_example("customer")]),
@@ -336,7 +345,7 @@ customer_viewset_schema = extend_schema_view(
         "merged: each call creates a new customer with a new customer_id (send an Idempotency-Key to retry "
         "safely).",
         parameters=[IDEMPOTENCY_KEY, ETAG, LOCATION],
-        request=shapes.CustomerWriteSerializer,
+        request={"application/json": shapes.CustomerWriteSerializer},
         examples=[_WRITE_BODY_EXAMPLE],
         responses={
             201: OpenApiResponse(shapes.CustomerEnvelopeSerializer, examples=[_customer_example("created")]),
@@ -350,7 +359,7 @@ customer_viewset_schema = extend_schema_view(
         description="Replaces the whole record with create semantics: fields left out become empty, custom "
         "fields become exactly the ones given.",
         parameters=[CUSTOMER_ID, IF_MATCH, IDEMPOTENCY_KEY, ETAG],
-        request=shapes.CustomerWriteSerializer,
+        request={"application/json": shapes.CustomerWriteSerializer},
         examples=[_WRITE_BODY_EXAMPLE],
         responses={
             200: OpenApiResponse(shapes.CustomerEnvelopeSerializer, examples=[_customer_example("replaced")]),
@@ -374,18 +383,11 @@ customer_viewset_schema = extend_schema_view(
         examples=[
             OpenApiExample(
                 "change email, clear company, set and remove custom fields",
-                value={
-                    "email": "ada.lovelace@example.com",
-                    "company": None,
-                    "options": {
-                        "custom_fields": [
-                            {"name": "loyalty_tier", "type": "integer", "value": 4},
-                            {"name": "newsletter", "value": None},
-                        ]
-                    },
-                },
+                value=_PATCH_EXAMPLE,
                 request_only=True,
+                media_type=media_type,
             )
+            for media_type in ("application/json", "application/merge-patch+json")
         ],
         responses={
             200: OpenApiResponse(
@@ -421,7 +423,7 @@ customer_viewset_schema = extend_schema_view(
         description="Each item is created on its own, with the rules of a single create: valid items are "
         "created even when others are invalid. The answer is 207 with one result per item, in order.",
         parameters=[IDEMPOTENCY_KEY],
-        request=shapes.BulkRequestSerializer,
+        request={"application/json": shapes.BulkRequestSerializer},
         examples=[
             OpenApiExample(
                 "two customers, one invalid",
@@ -603,13 +605,18 @@ def postprocess_schema(result, generator, request, public):
             for method, operation in operations.items():
                 for status, response in operation.get("responses", {}).items():
                     headers = response.setdefault("headers", {})
-                    headers.update({name: _header_ref(name) for name in _RESPONSE_HEADERS})
+                    # A 413 is refused before the request is read, so before it is counted.
+                    counted = status != "413"
+                    headers.update(
+                        {name: _header_ref(name) for name in _RESPONSE_HEADERS if counted or name == "X-Request-ID"}
+                    )
                     if method in ("post", "put", "patch", "delete") and status not in ("401", "403", "429", "500"):
                         headers.update({name: _header_ref(name) for name in _REPLAYED})
                     if status == "429":
                         headers["Retry-After"] = _header_ref("Retry-After")
                     if status in ("401", "403"):
                         headers["WWW-Authenticate"] = _header_ref("WWW-Authenticate")
+                operation["responses"] = dict(sorted(operation.get("responses", {}).items()))
         paths[path] = operations
     paths[TOKEN_URL] = {"post": copy.deepcopy(TOKEN_OPERATION)}
     result["paths"] = paths
