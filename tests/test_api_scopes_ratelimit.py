@@ -290,3 +290,12 @@ def test_with_redis_configured_the_limit_is_counted_in_redis(redis_cache, api_cl
     assert api_client.get(URL).status_code == 200
     assert api_client.get(URL).status_code == 200
     assert_problem(api_client.get(URL), 429)
+
+
+def test_an_unreachable_cache_lets_requests_through_without_headers(api_client, settings):
+    settings.CACHES = {"default": environ.Env.cache_url_config("redis://127.0.0.1:8298/0")}  # nothing listens here
+
+    response = api_client.get(URL)
+
+    assert response.status_code == 200
+    assert "RateLimit-Limit" not in response
