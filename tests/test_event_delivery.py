@@ -14,7 +14,7 @@ from django.utils import timezone
 from customers.models import CustomerEvent, EventDelivery, WebhookEndpoint
 from customers.outbox.selectors import delivery_retry_refusal
 from customers.outbox.services import delivery_retry
-from customers.outbox.worker import Worker
+from customers.outbox.worker import Outcome, Worker, due_deliveries
 from customers.services import customer_create, customer_delete, customer_update
 from tests.http_receiver import Receiver, refused_url
 
@@ -414,6 +414,21 @@ def test_an_erased_customers_unsent_events_are_skipped_and_only_the_deletion_goe
     assert worker.counts["skipped"] == 2
     failed_webhook = EventDelivery.objects.get(destination=EventDelivery.WEBHOOK)
     assert "erased" in delivery_retry_refusal(failed_webhook)
+
+
+def test_an_endpoint_removed_while_its_delivery_was_out_leaves_nothing_to_record(gateway, merchant):
+    endpoint = WebhookEndpoint.objects.create(
+        merchant=merchant, url=gateway.url, enabled_events=["customer.created"], secret="whsec_test"
+    )
+    create(merchant)
+    worker = Worker()
+    delivery = due_deliveries().get(destination=EventDelivery.WEBHOOK)
+    endpoint.delete()  # what the portal does while the SQLite worker waits for the receiver
+
+    worker._record(delivery, Outcome(ok=True, status_code=200))
+
+    assert not EventDelivery.objects.filter(destination=EventDelivery.WEBHOOK).exists()
+    assert worker.counts["succeeded"] == 1
 
 
 def test_a_webhook_to_a_private_address_is_refused_at_delivery(gateway, webhook_receiver, merchant, settings):

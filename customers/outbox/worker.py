@@ -207,7 +207,7 @@ class Worker:
         if outcome is None:
             delivery.status = EventDelivery.Status.SKIPPED
             delivery.last_error = ERASED_NOTE
-            delivery.save(update_fields=["status", "last_error"])
+            self._save(delivery, "status", "last_error")
             self.counts[delivery.status] += 1
             return
         delivery.attempts += 1
@@ -225,16 +225,21 @@ class Worker:
         else:
             delivery.next_attempt_at = now + datetime.timedelta(seconds=backoff_delay(delivery.attempts))
             logger.info("Delivery %s attempt %s failed (%s); retrying", delivery.pk, delivery.attempts, outcome.error)
-        delivery.save(
-            update_fields=[
-                "status",
-                "attempts",
-                "last_attempt_at",
-                "last_status_code",
-                "last_error",
-                "delivered_at",
-                "next_attempt_at",
-            ]
+        self._save(
+            delivery,
+            "status",
+            "attempts",
+            "last_attempt_at",
+            "last_status_code",
+            "last_error",
+            "delivered_at",
+            "next_attempt_at",
         )
         key = "retrying" if delivery.status == EventDelivery.Status.PENDING else delivery.status
         self.counts[key] += 1
+
+    @staticmethod
+    def _save(delivery: EventDelivery, *fields: str) -> None:
+        # An UPDATE, not Model.save: on SQLite the endpoint (and with it this row) may have been
+        # removed while the request was out; then there is simply nothing left to record.
+        EventDelivery.objects.filter(pk=delivery.pk).update(**{field: getattr(delivery, field) for field in fields})
