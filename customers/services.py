@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 
 from customers.events import event_record
 from customers.exceptions import VersionMismatch
@@ -54,8 +54,10 @@ def _write_custom_fields(customer: Customer, fields: list[CustomFieldData], star
 
 
 def _record(customer: Customer, event_type: str, actor: Actor, changed: list[str]) -> None:
-    # Drop any stale prefetch so the snapshot shows the fields just written.
+    # Drop any stale prefetch so the snapshot shows the fields just written, and
+    # prefetch them again: the response then reuses them instead of querying again.
     getattr(customer, "_prefetched_objects_cache", {}).pop("custom_fields", None)
+    prefetch_related_objects([customer], "custom_fields")
     snapshot = customer_as_dict(customer)
     event_record(merchant=customer.merchant, customer_id=customer.customer_id, type=event_type, snapshot=snapshot)
     AuditEntry.objects.create(

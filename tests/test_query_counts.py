@@ -43,3 +43,26 @@ def test_retrieving_a_customer_costs_the_same_queries_with_1_or_50_custom_fields
 
     assert response.status_code == 200
     assert [f["name"] for f in response.json()["data"]["options"]["custom_fields"]] == [f"f{i}" for i in range(50)]
+
+
+def test_an_api_request_loads_the_merchant_in_the_token_query(api_client):
+    customer_id = api_client.post("/api/v1/customers", payload(1), format="json").json()["customer_id"]
+
+    with CaptureQueriesContext(connection) as captured:
+        response = api_client.get(f"/api/v1/customers/{customer_id}")
+
+    assert response.status_code == 200
+    sqls = [query["sql"] for query in captured.captured_queries]
+    assert not [sql for sql in sqls if 'FROM "merchants_merchant"' in sql]
+    assert [sql for sql in sqls if 'FROM "oauth2_provider_accesstoken"' in sql and "merchants_merchant" in sql]
+
+
+def test_a_create_reads_the_new_custom_fields_once_for_the_event_and_the_response(api_client):
+    api_client.post("/api/v1/customers", payload(1), format="json")  # warm-up
+
+    with CaptureQueriesContext(connection) as captured:
+        response = api_client.post("/api/v1/customers", payload(3), format="json")
+
+    assert response.status_code == 201
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "customers_customfield"')]
+    assert len(reads) == 1

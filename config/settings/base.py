@@ -148,6 +148,8 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["customers:read", "customers:write"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
     "CLIENT_SECRET_HASHER": "client_secret_sha256",
+    # Loads the merchant with the token: one query less on every API request.
+    "OAUTH2_VALIDATOR_CLASS": "merchants.oauth_validators.MerchantOAuth2Validator",
     # RFC 9700: an access token in the URL leaks into logs; refuse it there.
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     # The rest of RFC 9700 (OAuth 2.0 Security BCP), so `check --deploy` is clean: only the
