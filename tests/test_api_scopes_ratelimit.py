@@ -140,7 +140,10 @@ def test_over_the_limit_is_a_429_with_retry_after(api_client, merchant, long_win
     assert 1 <= int(response["Retry-After"]) <= 3600
     assert response["Retry-After"] == response["RateLimit-Reset"]
     assert response["RateLimit-Remaining"] == "0"
-    assert "3 requests per 3600 seconds" in problem["detail"]
+    assert (
+        problem["detail"]
+        == f"Rate limit of 3 requests per 3600 seconds reached. Retry in {response['Retry-After']} seconds."
+    )
     assert not merchant.customers.exists()
 
 

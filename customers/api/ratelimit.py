@@ -12,7 +12,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import caches
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import ErrorDetail, Throttled
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +38,11 @@ class RateLimited(Throttled):
     problem_slug = "rate-limited"
 
     def __init__(self, state: RateLimitState):
-        super().__init__(
-            wait=state.reset,
-            detail=f"Rate limit of {state.limit} requests per {state.window} seconds reached. "
-            f"Retry in {state.reset} seconds.",
+        super().__init__(wait=state.reset)
+        # Our own sentence, without DRF's "Expected available in ..." suffix.
+        self.detail = ErrorDetail(
+            f"Rate limit of {state.limit} requests per {state.window} seconds reached. Retry in {state.reset} seconds.",
+            code=self.default_code,
         )
 
 
