@@ -15,6 +15,7 @@ Needs: PostgreSQL and wrk (`apt-get install wrk`).
 import argparse
 import base64
 import dataclasses
+import functools
 import json
 import os
 import secrets
@@ -57,6 +58,9 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int
+    app_cpu_ms: float = 0.0  # CPU time of the gunicorn workers per request
+    db_cpu_ms: float = 0.0  # CPU time of the PostgreSQL backends of the bench database per request
 
 
 def log(message: str) -> None:
@@ -167,6 +171,61 @@ def worker_rss_mb(master_pid: int) -> list[float]:
     return sizes
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each process so far (a process that is gone is left out)."""
+    spent = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        spent[pid] = (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+    return spent
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    # A process that started during the run (a new connection's backend) is counted from zero.
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def backend_pids(url: str) -> list[int]:
+    import psycopg
+
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name]
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def measured(run, *, master_pid: int, url: str) -> Result:
+    """Run one wrk scenario and charge the CPU time the server and the database spent to its requests.
+
+    Throughput on a shared 2-core machine drifts with the neighbours; CPU time per
+    request hardly does, so it says what one server would carry on its own.
+    """
+    app_before = cpu_seconds(worker_pids(master_pid))
+    db_before = cpu_seconds(backend_pids(url))
+    result = run()
+    app = cpu_spent(app_before, cpu_seconds(worker_pids(master_pid)))
+    db = cpu_spent(db_before, cpu_seconds(backend_pids(url)))
+    if result.requests:
+        result.app_cpu_ms = 1000 * app / result.requests
+        result.db_cpu_ms = 1000 * db / result.requests
+    return result
+
+
 def run_wrk(name: str, script: str, base: str, args, extra_env: dict[str, str], duration: int) -> Result:
     env = {**os.environ, "BENCH_LUA_DIR": str(LUA_DIR), **extra_env}
     command = [
@@ -192,19 +251,21 @@ def run_wrk(name: str, script: str, base: str, args, extra_env: dict[str, str], 
         p50_ms=data["p50_us"] / 1000,
         p99_ms=data["p99_us"] / 1000,
         errors=errors,
+        requests=data["requests"],
     )
 
 
-def table(results: list[Result], floor: Result, rss: list[float], args, profile: Profile) -> str:
+def table(results: list[Result], floor: Result, rss: list[float], args, profile: Profile, load: str) -> str:
     header = (
         f"| scenario ({args.connections} connections, {profile.duration} s each) | req/s | p50 ms | p99 ms "
-        "| req/s ÷ healthz | p50 ÷ healthz | p99 ÷ healthz | errors |"
+        "| req/s ÷ healthz | p50 ÷ healthz | p99 ÷ healthz | app CPU ms/req | db CPU ms/req | errors |"
     )
-    lines = [header, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [header, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(
             f"| {r.name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.rps / floor.rps:.3f} "
-            f"| {r.p50_ms / floor.p50_ms:.1f} | {r.p99_ms / floor.p99_ms:.1f} | {r.errors} |"
+            f"| {r.p50_ms / floor.p50_ms:.1f} | {r.p99_ms / floor.p99_ms:.1f} | {r.app_cpu_ms:.2f} "
+            f"| {r.db_cpu_ms:.2f} | {r.errors} |"
         )
     by_name = {r.name: r for r in results}
     notes = []
@@ -223,6 +284,14 @@ def table(results: list[Result], floor: Result, rss: list[float], args, profile:
         )
     if "retrieve" in by_name:
         notes.append(f"retrieve: {by_name['retrieve'].rps / floor.rps:.3f} x healthz (target >= 0.25)")
+    cores = os.cpu_count() or 1
+    capacity = ", ".join(
+        f"{r.name} {1000 * cores / (r.app_cpu_ms + r.db_cpu_ms):,.0f}"
+        for r in results
+        if r.app_cpu_ms + r.db_cpu_ms > 0
+    )
+    notes.append(f"CPU-bound ceiling of this {cores}-core box (app + database on it, req/s): {capacity}")
+    notes.append(f"load average (1 min) before / after the scenarios: {load}")
     if rss:
         notes.append(
             f"gunicorn worker RSS after the run: {', '.join(f'{x:.0f}' for x in rss)} MiB ({len(rss)} workers)"
@@ -243,6 +312,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, help="seconds per scenario")
     parser.add_argument("--only", help="comma-separated scenario names to run (healthz always runs)")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument(
+        "--settings", default="config.settings.production", help="Django settings module (to compare variants)"
+    )
     args = parser.parse_args()
     profile = SMOKE if args.smoke else FULL
     if args.duration:
@@ -254,7 +326,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{args.port}"
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SETTINGS_MODULE": args.settings,
         "DATABASE_URL": url,
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -327,20 +399,23 @@ def main() -> None:
             wanted = {"healthz", *(name.strip() for name in args.only.split(","))}
             scenarios = [s for s in scenarios if s[0] in wanted or s[0].split(" ")[0] in wanted]
         results = []
+        load_before = os.getloadavg()[0]
         for name, script, extra in scenarios:
             if profile.warmup:
                 run_wrk(name, script, base, args, extra, profile.warmup)
-            result = run_wrk(name, script, base, args, extra, profile.duration)
+            scenario = functools.partial(run_wrk, name, script, base, args, extra, profile.duration)
+            result = measured(scenario, master_pid=server.pid, url=url)
             log(f"{name}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms")
             results.append(result)
         rss = worker_rss_mb(server.pid)
+        load = f"{load_before:.1f} / {os.getloadavg()[0]:.1f}"
     finally:
         server.send_signal(signal.SIGTERM)
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-    text = table(results, results[0], rss, args, profile)
+    text = table(results, results[0], rss, args, profile, load)
     print(text)
     if args.markdown:
         args.markdown.write_text(text + "\n")
