@@ -20,20 +20,22 @@ class _Progress:
         self.stream, self.raw, self.total_bytes = stream, raw, total_bytes
         self.tty = stream.isatty()
         self.started = self.last = time.monotonic()
+        self.shown = -1  # rows in the last line written
 
     def __call__(self, rows: int) -> None:
         now = time.monotonic()
         if now - self.last < (0.2 if self.tty else 5.0):
             return
         self.last = now
-        self._write(self.line(rows, now))
+        self._write(self.line(rows, now), rows)
 
     def line(self, rows: int, now: float) -> str:
         percent = 100 * self.raw.tell() / self.total_bytes if self.total_bytes else 100
         rate = rows / max(now - self.started, 1e-9)
         return f"{rows:,} rows read ({min(percent, 100):.0f}% of the file), {rate:,.0f} rows/s"
 
-    def _write(self, text: str) -> None:
+    def _write(self, text: str, rows: int) -> None:
+        self.shown = rows
         if self.tty:
             self.stream.write(f"\r\033[K{text}", style_func=str, ending="")
         else:
@@ -41,7 +43,8 @@ class _Progress:
         self.stream.flush()
 
     def finish(self, rows: int) -> None:
-        self._write(self.line(rows, time.monotonic()))
+        if rows != self.shown:
+            self._write(self.line(rows, time.monotonic()), rows)
         if self.tty:
             self.stream.write("", style_func=str)
 
