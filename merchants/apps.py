@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class MerchantsConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'merchants'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "merchants"
