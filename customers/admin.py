@@ -14,7 +14,7 @@ from django.utils.functional import cached_property
 from customers.countries import country_choices
 from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery, WebhookEndpoint
 from customers.outbox.services import delivery_retry
-from customers.services import RECORD_FIELDS, Actor, customer_create, customer_replace
+from customers.services import RECORD_FIELDS, Actor, customer_create, customer_delete, customer_replace
 from customers.validation import clean_customer_payload
 
 _CUSTOM_FIELD_PATH = re.compile(r"^options\.custom_fields\[(\d+)\](?:\.(\w+))?$")
@@ -192,6 +192,13 @@ class CustomerAdmin(admin.ModelAdmin):
         for field in ("customer_id", "version", "created_at", "updated_at", *RECORD_FIELDS):
             setattr(form.instance, field, getattr(saved, field))
         form.instance._state.adding = False
+
+    def delete_model(self, request, obj):
+        customer_delete(customer=obj, actor=Actor.for_user(request.user, AuditEntry.Door.ADMIN))
+
+    def delete_queryset(self, request, queryset):
+        for customer in queryset:
+            self.delete_model(request, customer)
 
 
 # --- Event forwarding (customers/outbox): read-mostly, failed deliveries can be retried ---------
