@@ -86,6 +86,30 @@ _STATUS_SLUGS = {
 }
 
 
+# Domain exceptions the services raise, each answered with one fixed problem.
+_DOMAIN_PROBLEMS: dict[type[Exception], dict[str, Any]] = {
+    VersionMismatch: {
+        "status": 412,
+        "slug": "precondition-failed",
+        "title": "Precondition Failed",
+        "detail": "The customer was changed since the version in If-Match. Fetch it again and retry.",
+    },
+    IdempotencyKeyInUse: {
+        "status": 409,
+        "slug": "idempotency-key-in-use",
+        "title": "Idempotency key in use",
+        "detail": "A request with this Idempotency-Key is still in progress. Retry once it has finished.",
+    },
+    IdempotencyKeyReused: {
+        "status": 422,
+        "slug": "idempotency-key-reused",
+        "title": "Idempotency key reused",
+        "detail": "This Idempotency-Key was already used for a different request (method, path, If-Match or "
+        "body). Use a new key for a new request.",
+    },
+}
+
+
 def suspicious_request_response(request, exc: SuspiciousOperation):
     """Django refuses these requests with a bare 400 (413 for a body over the limit); say so as a problem."""
     if isinstance(exc, RequestDataTooBig):
@@ -110,31 +134,9 @@ def api_exception_handler(exc, context):
             detail=f"The request has {len(errors)} invalid field(s); see errors.",
             errors=errors,
         )
-    if isinstance(exc, VersionMismatch):
-        return problem_response(
-            request,
-            status=412,
-            slug="precondition-failed",
-            title="Precondition Failed",
-            detail="The customer was changed since the version in If-Match. Fetch it again and retry.",
-        )
-    if isinstance(exc, IdempotencyKeyInUse):
-        return problem_response(
-            request,
-            status=409,
-            slug="idempotency-key-in-use",
-            title="Idempotency key in use",
-            detail="A request with this Idempotency-Key is still in progress. Retry once it has finished.",
-        )
-    if isinstance(exc, IdempotencyKeyReused):
-        return problem_response(
-            request,
-            status=422,
-            slug="idempotency-key-reused",
-            title="Idempotency key reused",
-            detail="This Idempotency-Key was already used for a different request (method, path, If-Match or "
-            "body). Use a new key for a new request.",
-        )
+    for exc_class, problem in _DOMAIN_PROBLEMS.items():
+        if isinstance(exc, exc_class):
+            return problem_response(request, **problem)
     if isinstance(exc, SuspiciousOperation):
         return suspicious_request_response(request, exc)
     if isinstance(exc, Http404):
