@@ -5,6 +5,7 @@ from django.views.decorators.http import require_http_methods
 
 from customers.portal.access import portal_view
 from customers.portal.forms import ClientForm
+from customers.portal.shown_once import render_shown_once
 from merchants.models import OAuthClient
 from merchants.selectors import merchant_client_get, merchant_clients
 from merchants.services import oauth_client_create, oauth_client_revoke
@@ -16,11 +17,12 @@ def client_list_view(request):
     form = ClientForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         issued = oauth_client_create(merchant=request.merchant, name=form.cleaned_data["name"] or "API client")
-        messages.success(request, f"API client “{issued.client.name}” created. Copy its secret now.")
-        # Rendered, not redirected: the secret is shown once and never stored anywhere, not even in the session.
-        response = render(request, "portal/credentials/created.html", {"issued": issued}, status=201)
-        response["Cache-Control"] = "no-store"
-        return response
+        return render_shown_once(
+            request,
+            "portal/credentials/created.html",
+            {"issued": issued},
+            message=f"API client “{issued.client.name}” created. Copy its secret now.",
+        )
     return render(
         request,
         "portal/credentials/list.html",

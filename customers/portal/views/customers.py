@@ -84,7 +84,6 @@ def customer_export_view(request):
     stamp = datetime.datetime.now(tz=datetime.UTC).strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
     return response
 
 

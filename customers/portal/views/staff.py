@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from customers.portal.access import portal_view
 from customers.portal.errors import show_domain_errors
 from customers.portal.forms import InviteForm, RoleForm
+from customers.portal.shown_once import render_shown_once
 from merchants.models import MerchantMembership
 from merchants.selectors import merchant_member_get, merchant_members
 from merchants.services import membership_invite, membership_remove, membership_set_role
@@ -44,8 +45,9 @@ def staff_list_view(request):
             show_domain_errors(error, form=form)
         else:
             user = invitation.membership.user
-            messages.success(request, f"{user.email or user.username} is now a member ({invitation.membership.role}).")
+            message = f"{user.email or user.username} is now a member ({invitation.membership.role})."
             if not invitation.needs_password:
+                messages.success(request, message)
                 return redirect("portal:staff_list")
             # A new account has no password: the admin hands this one-time link to the person.
             path = reverse(
@@ -55,7 +57,7 @@ def staff_list_view(request):
                     "token": default_token_generator.make_token(user),
                 },
             )
-            response = render(
+            return render_shown_once(
                 request,
                 "portal/staff/invited.html",
                 {
@@ -63,10 +65,8 @@ def staff_list_view(request):
                     "link": request.build_absolute_uri(path),
                     "timeout_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
                 },
-                status=201,
+                message=message,
             )
-            response["Cache-Control"] = "no-store"
-            return response
     return _render_list(request, form=form, status=400 if form.errors else 200)
 
 

@@ -26,6 +26,7 @@ from customers.outbox.services import (
 )
 from customers.outbox.validation import EVENT_TYPES
 from customers.portal.access import portal_view
+from customers.portal.shown_once import render_shown_once
 from merchants.models import MerchantMembership
 
 _ITEM_PATH = re.compile(r"^(\w+)\[\d+\]$")
@@ -76,11 +77,12 @@ def webhook_list_view(request):
         except ValidationError as exc:
             form.show_domain_errors(exc)
         else:
-            messages.success(request, f"Webhook endpoint {endpoint.url} added. Copy its signing secret now.")
-            # Rendered, not redirected: the secret is shown on this one response only.
-            response = render(request, "portal/webhooks/created.html", {"endpoint": endpoint}, status=201)
-            response["Cache-Control"] = "no-store"
-            return response
+            return render_shown_once(
+                request,
+                "portal/webhooks/created.html",
+                {"endpoint": endpoint},
+                message=f"Webhook endpoint {endpoint.url} added. Copy its signing secret now.",
+            )
     return render(
         request,
         "portal/webhooks/list.html",
