@@ -4,6 +4,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, prefetch_related_objects
@@ -210,6 +212,10 @@ def customer_delete(*, customer: Customer, actor: Actor = SYSTEM, expected_versi
     CustomerEvent.objects.filter(merchant=merchant, customer_id=customer_id).update(
         payload={"customer_id": str(customer_id), "merchant_id": str(merchant.pk), "erased": True}
     )
+    # Django admin's history shows the customer's name or email and what changed: keep the id only.
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer_id)
+    ).update(object_repr=str(customer_id), change_message="")
     customer.delete()
     snapshot = {"customer_id": str(customer_id), "merchant_id": str(merchant.pk)}
     event_record(merchant=merchant, customer_id=customer_id, type=CustomerEvent.Type.DELETED, snapshot=snapshot)

@@ -1,0 +1,165 @@
+"""Erasure (issue 6): after a customer is deleted, no copy of its personal data is left in any table.
+
+Each door creates, changes and deletes its own customer; then every text, varchar and
+JSON column of every table is searched for the customers' emails and custom field values.
+"""
+
+import pytest
+from django.db import connection
+
+from customers.models import Customer
+from customers.portal import import_jobs
+from tests.api_helpers import URL, detail_url, send
+from tests.test_admin_site import customer_post
+from tests.test_portal_customers import form_data
+from tests.test_portal_import_export import upload
+
+MARKER = "erasure-probe"
+TEXT_FIELD_TYPES = {
+    "CharField",
+    "TextField",
+    "JSONField",
+    "SlugField",
+    "EmailField",
+    "URLField",
+    "GenericIPAddressField",
+}
+
+
+def email(door: str) -> str:
+    return f"{MARKER}-{door}@example.com"
+
+
+def secret(door: str) -> str:
+    return f"{MARKER}-secret-{door}"
+
+
+def columns_holding(text: str) -> list[str]:
+    """`table.column` for every text-like column of every table that contains `text`."""
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            for column in connection.introspection.get_table_description(cursor, table):
+                if connection.introspection.get_field_type(column.type_code, column) not in TEXT_FIELD_TYPES:
+                    continue
+                name = f"{connection.ops.quote_name(table)}.{connection.ops.quote_name(column.name)}"
+                cursor.execute(
+                    # Table and column names come from the database itself, quoted; the text is a parameter.
+                    f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)} WHERE CAST({name} AS TEXT) LIKE %s",  # noqa: S608
+                    [f"%{text}%"],
+                )
+                if cursor.fetchone()[0]:
+                    found.append(f"{table}.{column.name}")
+    return found
+
+
+def test_the_scan_finds_a_live_customers_email_and_custom_field(merchant, api_client):
+    send(
+        api_client,
+        "post",
+        URL,
+        {
+            "firstname": "Ada",
+            "email": email("live"),
+            "options": {"custom_fields": [{"name": "note", "value": secret("live")}]},
+        },
+    )
+
+    assert "customers_customer.email" in columns_holding(email("live"))
+    assert "customers_customfield.value" in columns_holding(secret("live"))
+
+
+@pytest.fixture
+def run_imports_inline(monkeypatch):
+    monkeypatch.setattr(import_jobs, "start_in_background", import_jobs.run_import)
+
+
+def test_no_copy_of_a_deleted_customers_data_remains_in_any_table(
+    merchant, api_client, portal_staff_client, admin_site_client, run_imports_inline, django_capture_on_commit_callbacks
+):
+    def api_body(door):
+        return {
+            "firstname": "Ada",
+            "email": email(door),
+            "options": {"custom_fields": [{"name": "note", "value": secret(door)}]},
+        }
+
+    # API: single create and bulk create, each with an Idempotency-Key (stored replays), then a patch.
+    api = send(api_client, "post", URL, api_body("api"), HTTP_IDEMPOTENCY_KEY="erasure-1").json()
+    bulk = send(api_client, "post", f"{URL}/bulk", {"customers": [api_body("bulk")]}, HTTP_IDEMPOTENCY_KEY="erasure-2")
+    assert bulk.status_code == 207, bulk.content
+    bulk_id = Customer.objects.get(email=email("bulk")).pk
+    patched = send(
+        api_client,
+        "patch",
+        detail_url(api["customer_id"]),
+        {"lastname": "Lovelace", "company": secret("api-co")},
+        HTTP_IDEMPOTENCY_KEY="erasure-3",
+    )
+    assert patched.status_code == 200, patched.content
+
+    # Portal: create, then edit.
+    response = portal_staff_client.post(
+        "/portal/customers/new/",
+        form_data(firstname="Grace", email=email("portal"), **{"cf-0-name": "note", "cf-0-value": secret("portal")}),
+    )
+    assert response.status_code == 302, response.content
+    portal = Customer.objects.get(email=email("portal"))
+    response = portal_staff_client.post(
+        f"/portal/customers/{portal.pk}/edit/",
+        form_data(
+            firstname="Grace",
+            lastname="Hopper",
+            email=email("portal"),
+            version="1",
+            **{"cf-0-name": "note", "cf-0-value": secret("portal-2")},
+        ),
+    )
+    assert response.status_code == 302, response.content
+
+    # Portal CSV import.
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(portal_staff_client, f"firstname,email,note\r\nAlan,{email('import')},{secret('import')}\r\n")
+    imported = Customer.objects.get(email=email("import"))
+
+    # Admin: add (email only, so the admin history names it by its email), then change.
+    response = admin_site_client.post(
+        "/admin/customers/customer/add/",
+        customer_post(
+            merchant,
+            rows=[{"name": "note", "type": "string", "value": secret("admin")}],
+            email=email("admin"),
+        ),
+    )
+    assert response.status_code == 302, response.content
+    admin_customer = Customer.objects.get(email=email("admin"))
+    response = admin_site_client.post(
+        f"/admin/customers/customer/{admin_customer.pk}/change/",
+        customer_post(
+            rows=[{"name": "note", "type": "string", "value": secret("admin-2")}],
+            lastname="Dijkstra",
+            email=email("admin"),
+        ),
+    )
+    assert response.status_code == 302, response.content
+    # The API and portal customers are changed in admin too, so admin history exists for them.
+    for customer in (Customer.objects.get(pk=api["customer_id"]), portal):
+        response = admin_site_client.post(
+            f"/admin/customers/customer/{customer.pk}/change/",
+            customer_post(firstname="Changed", email=customer.email),
+        )
+        assert response.status_code == 302, response.content
+    assert columns_holding(MARKER)  # the scan sees the live customers
+
+    # Delete through each door.
+    assert api_client.delete(detail_url(api["customer_id"])).status_code == 204
+    assert api_client.delete(detail_url(bulk_id)).status_code == 204
+    assert portal_staff_client.post(f"/portal/customers/{portal.pk}/delete/", follow=True).status_code == 200
+    assert portal_staff_client.post(f"/portal/customers/{imported.pk}/delete/", follow=True).status_code == 200
+    response = admin_site_client.post(
+        f"/admin/customers/customer/{admin_customer.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+
+    assert not Customer.objects.exists()
+    assert columns_holding(MARKER) == []
