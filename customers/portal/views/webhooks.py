@@ -1,11 +1,9 @@
 """Portal pages of event forwarding: webhook endpoints (admin), a customer's events, retrying a delivery."""
 
-import re
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,10 +24,9 @@ from customers.outbox.services import (
 )
 from customers.outbox.validation import EVENT_TYPES
 from customers.portal.access import portal_view
+from customers.portal.errors import show_domain_errors
 from customers.portal.shown_once import render_shown_once
 from merchants.models import MerchantMembership
-
-_ITEM_PATH = re.compile(r"^(\w+)\[\d+\]$")
 
 
 class WebhookEndpointForm(forms.Form):
@@ -49,16 +46,6 @@ class WebhookEndpointForm(forms.Form):
     def payload(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in ("url", "description", "enabled_events", "is_active")}
 
-    def show_domain_errors(self, error: ValidationError) -> None:
-        """`enabled_events[1]` goes beside the events boxes, `url` beside the URL, the rest on top."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for path, errors in error.error_dict.items():
-            match = _ITEM_PATH.match(path)
-            field = match[1] if match else path
-            self.add_error(field if field in self.fields and field != NON_FIELD_ERRORS else None, errors)
-
 
 def _endpoint_or_404(request, endpoint_id) -> WebhookEndpoint:
     try:
@@ -75,7 +62,7 @@ def webhook_list_view(request):
         try:
             endpoint = webhook_endpoint_create(merchant=request.merchant, data=form.payload())
         except ValidationError as exc:
-            form.show_domain_errors(exc)
+            show_domain_errors(exc, form=form)
         else:
             return render_shown_once(
                 request,
@@ -101,7 +88,7 @@ def webhook_edit_view(request, endpoint_id):
             try:
                 webhook_endpoint_update(endpoint=endpoint, data=form.payload(), partial=False)
             except ValidationError as exc:
-                form.show_domain_errors(exc)
+                show_domain_errors(exc, form=form)
             else:
                 messages.success(request, "Webhook endpoint saved.")
                 return redirect("portal:webhook_list")
