@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Lower
 
+from customers.ids import parse_uuid
 from customers.models import Customer, CustomField
 from merchants.models import Merchant
 
@@ -41,10 +42,9 @@ def customer_get(*, merchant: Merchant, customer_id: str | uuid.UUID) -> Custome
 
     An unknown id, a malformed id and another merchant's id are the same miss.
     """
-    try:
-        pk = customer_id if isinstance(customer_id, uuid.UUID) else uuid.UUID(str(customer_id))
-    except (ValueError, AttributeError, TypeError):
-        raise Customer.DoesNotExist from None
+    pk = parse_uuid(customer_id)
+    if pk is None:
+        raise Customer.DoesNotExist
     return Customer.objects.for_merchant(merchant).prefetch_related("custom_fields").get(pk=pk)
 
 

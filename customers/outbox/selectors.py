@@ -1,21 +1,13 @@
 """Reads of webhook endpoints, events and deliveries, always scoped to one merchant."""
 
-import uuid
-
 from django.db.models import Prefetch, QuerySet
 
+from customers.ids import parse_uuid
 from customers.models import CustomerEvent, EventDelivery, WebhookEndpoint
 from customers.outbox.payloads import is_erased
 from merchants.models import Merchant
 
 RECENT_EVENTS = 20
-
-
-def _uuid(value) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (ValueError, AttributeError, TypeError):
-        return None
 
 
 def webhook_endpoint_list(*, merchant: Merchant) -> QuerySet[WebhookEndpoint]:
@@ -24,7 +16,7 @@ def webhook_endpoint_list(*, merchant: Merchant) -> QuerySet[WebhookEndpoint]:
 
 def webhook_endpoint_get(*, merchant: Merchant, endpoint_id) -> WebhookEndpoint:
     """The merchant's endpoint; WebhookEndpoint.DoesNotExist for a malformed, unknown or foreign id."""
-    pk = _uuid(endpoint_id)
+    pk = parse_uuid(endpoint_id)
     if pk is None:
         raise WebhookEndpoint.DoesNotExist
     return WebhookEndpoint.objects.get(merchant=merchant, pk=pk)
@@ -32,7 +24,7 @@ def webhook_endpoint_get(*, merchant: Merchant, endpoint_id) -> WebhookEndpoint:
 
 def customer_recent_events(*, merchant: Merchant, customer_id, limit: int = RECENT_EVENTS) -> list[CustomerEvent]:
     """The customer's latest events, newest first, each with its deliveries (gateway first) prefetched."""
-    pk = _uuid(customer_id)
+    pk = parse_uuid(customer_id)
     if pk is None:
         return []
     deliveries = EventDelivery.objects.select_related("endpoint").order_by("destination", "id")
