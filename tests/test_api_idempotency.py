@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from customers.idempotency import idempotency_claim, request_fingerprint
 from customers.models import Customer, IdempotencyRecord
 from tests.api_helpers import URL, assert_problem, create, detail_url, error_fields, send
+from tests.concurrency import in_threads
 
 
 def post(client, body, key=None, path=URL, **headers):
@@ -346,30 +347,6 @@ def test_replaying_a_create_after_the_customer_was_deleted_is_a_410_without_its_
 # --- concurrency on PostgreSQL ----------------------------------------------------------------------------
 
 
-def _in_threads(count: int, request):
-    """Run request(i) in `count` threads started together; returns their responses in order."""
-    barrier = threading.Barrier(count)
-    responses: list = [None] * count
-    errors: list = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            responses[index] = request(index)
-        except Exception as error:  # reported below, in the test's thread
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return responses
-
-
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_requests_with_one_key_create_one_customer(postgres_only, token_for, merchant):
     token = token_for(merchant)
@@ -380,7 +357,7 @@ def test_simultaneous_requests_with_one_key_create_one_customer(postgres_only, t
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         return post(client, body, key="race")
 
-    responses = _in_threads(8, request)
+    responses = in_threads(8, request)
 
     assert Customer.objects.filter(merchant=merchant).count() == 1
     statuses = sorted(r.status_code for r in responses)
@@ -439,7 +416,7 @@ def test_simultaneous_bulk_requests_with_one_key_create_one_set(postgres_only, t
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         return post(client, body, key="bulk-race", path=URL + "/bulk")
 
-    responses = _in_threads(4, request)
+    responses = in_threads(4, request)
 
     assert Customer.objects.filter(merchant=merchant).count() == 10
     assert {r.status_code for r in responses} <= {207, 409}

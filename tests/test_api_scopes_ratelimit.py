@@ -3,18 +3,18 @@
 import shutil
 import socket
 import subprocess
-import threading
 import time
 import uuid
 
 import environ
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from rest_framework.test import APIClient
 
 from customers.api.ratelimit import rate_limit_hit
 from merchants.services import oauth_client_create
 from tests.api_helpers import URL, assert_problem, create, detail_url, send
+from tests.concurrency import in_threads
 from tests.conftest import fetch_token
 
 READ = "customers:read"
@@ -220,25 +220,11 @@ def test_the_counter_is_kept_in_the_database_cache_table_every_process_sees(db, 
 
 
 def _hit_in_threads(identity: str, threads: int, hits: int) -> None:
-    barrier = threading.Barrier(threads)
-    errors: list = []
+    def run(_index: int) -> None:
+        for _ in range(hits):
+            assert rate_limit_hit(identity) is not None
 
-    def run():
-        try:
-            barrier.wait(timeout=10)
-            for _ in range(hits):
-                assert rate_limit_hit(identity) is not None
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    workers = [threading.Thread(target=run) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    assert not errors, errors
+    in_threads(threads, run)
 
 
 @pytest.mark.django_db(transaction=True)

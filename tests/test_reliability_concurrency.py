@@ -4,42 +4,15 @@ Concurrent requests with one Idempotency-Key are tested in test_api_idempotency.
 (test_simultaneous_requests_with_one_key_create_one_customer and its bulk twin).
 """
 
-import threading
-
 import pytest
-from django.db import connections
 from rest_framework.test import APIClient
 
 from customers.models import AuditEntry, Customer, CustomerEvent, CustomField
+from tests.concurrency import in_threads
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 CUSTOMERS = "/api/v1/customers"
-
-
-def in_threads(count: int, work) -> list:
-    """Run work(i) in `count` threads released together; returns what each returned, in order."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-    errors: list = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work(index)
-        except Exception as error:  # reported in the test's thread below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    assert not errors, errors
-    return results
 
 
 def client_with(token: str) -> APIClient:
