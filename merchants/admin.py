@@ -1,10 +1,57 @@
 """Django admin for operators: merchants with their API clients and staff, and memberships."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from merchants.models import Merchant, MerchantMembership, OAuthClient
-from merchants.services import oauth_client_create, oauth_client_revoke
+from merchants.services import membership_remove, membership_set_role, oauth_client_create, oauth_client_revoke
+
+
+class DomainRefusalAsMessage:
+    """A ModelAdmin whose saves and deletes call services that may refuse with a ValidationError.
+
+    The admin runs these views in one transaction: the refusal rolls all of it back
+    and the operator is sent back to the page with the service's message.
+    """
+
+    def _refused(self, request, error: ValidationError) -> HttpResponseRedirect:
+        self.message_user(request, " ".join(error.messages), messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except ValidationError as error:
+            return self._refused(request, error)
+
+    def delete_view(self, request, *args, **kwargs):
+        try:
+            return super().delete_view(request, *args, **kwargs)
+        except ValidationError as error:
+            return self._refused(request, error)
+
+
+def membership_save(membership: MerchantMembership) -> None:
+    """Store an admin form's membership: a role change through the domain, which keeps the last admin."""
+    if membership.pk is None:
+        # Adding a member breaks no rule. (membership_add finds people by email; the admin picks a user.)
+        membership.save()
+        return
+    membership_set_role(merchant=membership.merchant, membership=membership, role=membership.role)
+
+
+class MembershipForm(forms.ModelForm):
+    """A membership's user and merchant are fixed once it exists; remove it and add another instead."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for name in ("user", "merchant"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
 
 
 class OAuthClientInline(admin.TabularInline):
@@ -23,6 +70,7 @@ class OAuthClientInline(admin.TabularInline):
 
 class MembershipInline(admin.TabularInline):
     model = MerchantMembership
+    form = MembershipForm
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
     raw_id_fields = ["user"]
@@ -30,7 +78,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
+class MerchantAdmin(DomainRefusalAsMessage, admin.ModelAdmin):
     list_display = ["name", "id", "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "=id"]
@@ -39,6 +87,15 @@ class MerchantAdmin(admin.ModelAdmin):
     actions = ["issue_api_client"]
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is MerchantMembership:
+            formset.save(commit=False)
+            saved = [*formset.new_objects, *(changed for changed, _fields in formset.changed_objects)]
+            # New admins first, removals last: handing over the admin role in one submit is allowed.
+            for membership in sorted(saved, key=lambda m: m.role != MerchantMembership.Role.ADMIN):
+                membership_save(membership)
+            for membership in formset.deleted_objects:
+                membership_remove(merchant=form.instance, membership=membership)
+            return
         if formset.model is not OAuthClient:
             return super().save_formset(request, form, formset, change)
         formset.save(commit=False)
@@ -61,9 +118,26 @@ class MerchantAdmin(admin.ModelAdmin):
 
 
 @admin.register(MerchantMembership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(DomainRefusalAsMessage, admin.ModelAdmin):
+    form = MembershipForm
     list_display = ["user", "merchant", "role", "created_at"]
     list_filter = ["role"]
     list_select_related = ["user", "merchant"]
     search_fields = ["user__username", "user__email", "merchant__name"]
     raw_id_fields = ["user", "merchant"]
+
+    def save_model(self, request, obj, form, change):
+        membership_save(obj)
+
+    def delete_model(self, request, obj):
+        membership_remove(merchant=obj.merchant, membership=obj)
+
+    def delete_queryset(self, request, queryset):
+        refused = []
+        for membership in queryset.select_related("merchant", "user"):
+            try:
+                self.delete_model(request, membership)
+            except ValidationError as error:
+                refused.append(f"{membership.user} at {membership.merchant}: {' '.join(error.messages)}")
+        if refused:
+            self.message_user(request, "Not removed: " + " · ".join(refused), messages.ERROR)
