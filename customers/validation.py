@@ -36,7 +36,18 @@ CUSTOM_FIELD_TYPES = tuple(CustomField.Type.values)
 _INTEGER_RE = re.compile(r"^[+-]?\d+\Z", re.ASCII)
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z", re.ASCII)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z", re.ASCII)
-_email_validator = EmailValidator()
+
+
+class _EmailValidator(EmailValidator):
+    """Django's, plus RFC 5321's limit of 64 characters before the "@" that Django does not check."""
+
+    def __call__(self, value):
+        super().__call__(value)
+        if len(str(value).rpartition("@")[0]) > 64:
+            raise ValidationError(self.message, code=self.code, params={"value": value})
+
+
+_email_validator = _EmailValidator()
 _url_validator = URLValidator(schemes=["http", "https"])
 
 

@@ -31,6 +31,17 @@ def _client_key(request) -> str:
     return "token-failures:" + hashlib.sha256(who.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _has_nul(request) -> bool:
+    if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.POST.lists()):
+        return True
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    return header[:6].lower() == "basic " and "\x00" in unquote_plus(decoded)
+
+
 def _is_invalid_client(response) -> bool:
     if response.status_code not in (400, 401):
         return False
@@ -54,6 +65,13 @@ class ThrottledTokenView(TokenView):
     """
 
     def post(self, request, *args, **kwargs):
+        if _has_nul(request):
+            # PostgreSQL text cannot hold NUL: looking such a client id up would end as a 500.
+            return JsonResponse(
+                {"error": "invalid_request", "error_description": "The request must not contain NUL characters."},
+                status=400,
+                headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+            )
         limit = settings.TOKEN_FAILURE_LIMIT
         window = settings.TOKEN_FAILURE_WINDOW
         if not limit:

@@ -176,16 +176,22 @@ def test_a_parameter_given_twice_is_a_400(api_client):
 
 
 def test_every_bad_parameter_is_reported_at_once(api_client):
-    response = api_client.get(
-        URL, {"limit": "0", "created_after": "yesterday", "address_country": "XX", "custom_fields[bad name]": "1"}
-    )
+    response = api_client.get(URL, {"limit": "0", "created_after": "yesterday", "address_country": "XX"})
 
     assert error_fields(response) == {
         "limit": ["invalid_limit"],
         "created_after": ["invalid_datetime"],
         "address_country": ["invalid_country"],
-        "custom_fields[bad name]": ["invalid_name"],
     }
+
+
+@pytest.mark.parametrize("name", ["bad name", "", "é", "x" * 65])
+def test_a_custom_field_name_no_field_can_have_matches_no_customer(api_client, merchant, name):
+    # The schema cannot restrict deepObject key names (OpenAPI 3.0), so such a name is a valid
+    # request (schemathesis checks that) whose answer is simply empty.
+    CustomFieldFactory(customer=CustomerFactory(merchant=merchant), name="tier", value="1")
+
+    assert list_ids(api_client, **{f"custom_fields[{name}]": "1"}) == []
 
 
 # --- filters -------------------------------------------------------------------------------------

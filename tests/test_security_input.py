@@ -387,3 +387,13 @@ def test_a_nul_character_in_any_list_filter_is_a_400_on_every_database(api_clien
     body = assert_problem(api_client.get(f"{CUSTOMERS}?{parameter}=a%00b"), 400)
 
     assert parameter in error_fields(body)
+
+
+@pytest.mark.parametrize(
+    "moment", ["0149-11-04T23:20:39.98+22:21", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]
+)
+def test_created_filters_with_extreme_offsets_or_years_are_answered_not_a_500(api_client, moment):
+    for parameter in ("created_after", "created_before"):
+        response = api_client.get(CUSTOMERS, {parameter: moment})
+
+        assert response.status_code == 200, response.content[:300]

@@ -114,3 +114,11 @@ def test_client_secrets_are_stored_with_the_fast_salted_hasher_not_pbkdf2(issued
     assert issued_client.client_secret not in stored
     # 128 random characters from a 62-symbol alphabet: ~760 bits, beyond any guessing a slow hash would slow down.
     assert len(issued_client.client_secret) == 128
+
+
+@pytest.mark.parametrize("ask", [ask_with_basic, ask_with_form], ids=["basic", "form"])
+def test_a_nul_character_in_the_client_id_is_a_400_oauth_error_on_every_database(db, ask):
+    response = ask("client\x00id", "secret")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"

@@ -37,7 +37,13 @@ def _parse_timestamp(value: str) -> datetime.datetime | None:
         parsed = datetime.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=datetime.UTC)
+    # In UTC: PostgreSQL refuses offsets beyond 15:59 that ISO 8601 allows (+22:21).
+    try:
+        return parsed.astimezone(datetime.UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first moment Python has
+        return (datetime.datetime.min if parsed.year == 1 else datetime.datetime.max).replace(tzinfo=datetime.UTC)
 
 
 def list_query_from_params(params: QueryDict) -> ListQuery:
@@ -53,20 +59,16 @@ def list_query_from_params(params: QueryDict) -> ListQuery:
         if len(given) > 1:
             error(parameter, f"Give '{parameter}' once (it was given {len(given)} times).", "duplicate_parameter")
             continue
-        if "\x00" in parameter or "\x00" in given[0]:
+        match = _CUSTOM_FIELD_PARAMETER.match(parameter)
+        if "\x00" in given[0] or ("\x00" in parameter and not match):
             # PostgreSQL text cannot hold NUL: the query would fail as a 500.
             error(parameter, "Must not contain NUL characters.", "null_characters_not_allowed")
             continue
-        match = _CUSTOM_FIELD_PARAMETER.match(parameter)
         if match:
-            if CUSTOM_FIELD_NAME_RE.match(match.group(1)):
-                custom_fields.append((match.group(1), given[0]))
-            else:
-                error(
-                    parameter,
-                    "A custom field name is 1-64 characters of letters, digits, '_', '-' or '.'.",
-                    "invalid_name",
-                )
+            # A name no custom field can have ("bad name", "") matches no customer, as an unused
+            # name does; the empty name stands for it in the query, since it can never be stored.
+            name = match.group(1) if CUSTOM_FIELD_NAME_RE.match(match.group(1)) else ""
+            custom_fields.append((name, given[0]))
         elif parameter in KNOWN_PARAMETERS:
             values[parameter] = given[0]
         else:

@@ -18,6 +18,10 @@ from drf_spectacular.utils import (
 
 from customers.api import serializers as shapes
 from customers.api.permissions import READ_SCOPE, WRITE_SCOPE
+from customers.api.schema_rules import COUNTRY, describe_write_rules
+from customers.create_many import MAX_BULK_ITEMS
+from customers.idempotency import MAX_KEY_LENGTH
+from customers.selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 PROBLEM = "application/problem+json"
 TOKEN_URL = "/o/token/"  # noqa: S105 - a URL, not a secret
@@ -211,7 +215,8 @@ def _customer_example(name: str, **changes) -> OpenApiExample:
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    # Exactly what the API accepts: printable ASCII, space included.
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[ -~]+$"},
     OpenApiParameter.HEADER,
     description="1-255 printable ASCII characters, e.g. a UUID. Remembered per merchant for 24 hours: repeating "
     "the request with the same key returns the first response (with `Idempotent-Replayed: true`) and changes "
@@ -238,39 +243,49 @@ ETAG = OpenApiParameter(
 LOCATION = OpenApiParameter(
     "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, description="URL of the new customer.", response=[201]
 )
+# Empty (or blank) filter values mean "no filter", as when the parameter is left out.
+_BLANK = {"type": "string", "pattern": "^\\s*$"}
+# Any text but NUL, which no database column can hold (a NUL is a 400).
+_TEXT = {"type": "string", "pattern": "^[^\\u0000]*$"}
+_MOMENT = {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}, _BLANK]}
 LIST_PARAMETERS = [
-    OpenApiParameter("limit", OpenApiTypes.INT, description="Page size, 1 to 100 (default 20)."),
+    OpenApiParameter(
+        "limit",
+        {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}, _BLANK], "default": DEFAULT_PAGE_SIZE},
+        description="Page size, 1 to 100 (default 20; an empty value means the default).",
+    ),
     OpenApiParameter(
         "cursor", OpenApiTypes.STR, description="`next_cursor` of the previous page; leave out for the first page."
     ),
     OpenApiParameter(
         "email",
-        OpenApiTypes.STR,
+        _TEXT,
         description="Exact email, any letter case: `Ada@Example.com` finds ada@example.com.",
     ),
+    OpenApiParameter("q", _TEXT, description="Case-insensitive substring of firstname, lastname, email or company."),
+    OpenApiParameter("company", _TEXT, description="Exact company name, any letter case."),
     OpenApiParameter(
-        "q", OpenApiTypes.STR, description="Case-insensitive substring of firstname, lastname, email or company."
+        "address_country", {**COUNTRY, "nullable": False}, description="ISO 3166-1 alpha-3 code, e.g. GBR."
     ),
-    OpenApiParameter("company", OpenApiTypes.STR, description="Exact company name, any letter case."),
-    OpenApiParameter("address_country", OpenApiTypes.STR, description="ISO 3166-1 alpha-3 code, e.g. GBR."),
     OpenApiParameter(
         "created_after",
-        OpenApiTypes.DATETIME,
+        _MOMENT,
         description="Customers created at or after this ISO 8601 date or date-time (UTC when no offset is given).",
     ),
     OpenApiParameter(
         "created_before",
-        OpenApiTypes.DATETIME,
+        _MOMENT,
         description="Customers created before this ISO 8601 date or date-time (UTC when no offset is given).",
     ),
     OpenApiParameter(
         "custom_fields",
         # An empty example, or Swagger UI would try the call with made-up custom fields.
-        {"type": "object", "additionalProperties": {"type": "string"}, "example": {}},
+        {"type": "object", "additionalProperties": _TEXT, "example": {}},
         style="deepObject",
         explode=True,
         description="`custom_fields[NAME]=VALUE`: customers having custom field NAME with exactly VALUE "
-        "(as stored: booleans as true/false), e.g. `custom_fields[loyalty_tier]=3`. Several are combined with AND.",
+        "(as stored: booleans as true/false), e.g. `custom_fields[loyalty_tier]=3`. Several are combined with AND. "
+        "A NAME no custom field can have matches no customer.",
     ),
 ]
 
@@ -552,6 +567,19 @@ TOKEN_OPERATION = {
                 }
             },
         },
+        "429": {
+            "description": "Too many failed client authentications for this client id; wait Retry-After seconds.",
+            "headers": {"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/OAuth2Error"},
+                    "example": {
+                        "error": "slow_down",
+                        "error_description": "Too many failed client authentications. Retry in 240 seconds.",
+                    },
+                }
+            },
+        },
     },
 }
 OAUTH2_ERROR = {
@@ -617,7 +645,27 @@ def postprocess_schema(result, generator, request, public):
                     if status in ("401", "403"):
                         headers["WWW-Authenticate"] = _header_ref("WWW-Authenticate")
                 operation["responses"] = dict(sorted(operation.get("responses", {}).items()))
+            for operation in operations.values():
+                if "requestBody" in operation:  # an empty body is a 400 on every write
+                    operation["requestBody"]["required"] = True
         paths[path] = operations
     paths[TOKEN_URL] = {"post": copy.deepcopy(TOKEN_OPERATION)}
+    describe_write_rules(components["schemas"])
+    for name in ("WebhookEndpointWriteShapeRequest", "PatchedWebhookEndpointPatchShapeRequest"):
+        if name in components["schemas"]:  # unknown fields are a 400
+            components["schemas"][name]["additionalProperties"] = False
+    # drf-spectacular drops min_length/max_length of a `many=True` serializer.
+    for name in ("BulkRequestRequest", "BulkRequest"):
+        if name in components["schemas"]:
+            components["schemas"][name]["additionalProperties"] = False
+            customers = components["schemas"][name]["properties"]["customers"]
+            customers.update(minItems=1, maxItems=MAX_BULK_ITEMS)
+            # Each item is validated on its own and answered in `results` (status 400 when invalid), so
+            # any JSON value is an acceptable item; the customer shape is what makes it a 201.
+            customers["items"] = {
+                "anyOf": [customers["items"], {}],
+                "description": "A customer as for POST /api/v1/customers. Anything else is reported in "
+                "`results` with status 400; the other items are still created.",
+            }
     result["paths"] = paths
     return result

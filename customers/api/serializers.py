@@ -59,14 +59,19 @@ class CustomFieldPatchValueField(serializers.JSONField):
 
 class CustomFieldInputSerializer(serializers.Serializer):
     name = serializers.RegexField(CUSTOM_FIELD_NAME_PATTERN)
-    type = serializers.ChoiceField(choices=CUSTOM_FIELD_TYPES, required=False, help_text="Default: string.")
+    type = serializers.ChoiceField(
+        choices=CUSTOM_FIELD_TYPES, required=False, allow_null=True, help_text="Default (also for null): string."
+    )
     value = CustomFieldValueField()
 
 
 class CustomFieldPatchSerializer(serializers.Serializer):
     name = serializers.RegexField(CUSTOM_FIELD_NAME_PATTERN, help_text="The field to add, replace or remove.")
     type = serializers.ChoiceField(
-        choices=CUSTOM_FIELD_TYPES, required=False, help_text="Default: string (a replaced field takes this type)."
+        choices=CUSTOM_FIELD_TYPES,
+        required=False,
+        allow_null=True,
+        help_text="Default (also for null): string (a replaced field takes this type).",
     )
     value = CustomFieldPatchValueField()
 
@@ -76,7 +81,9 @@ class CustomerOptionsSerializer(serializers.Serializer):
 
 
 class CustomerOptionsInputSerializer(serializers.Serializer):
-    custom_fields = CustomFieldInputSerializer(many=True, required=False, max_length=MAX_CUSTOM_FIELDS)
+    custom_fields = CustomFieldInputSerializer(
+        many=True, required=False, allow_null=True, max_length=MAX_CUSTOM_FIELDS, help_text="null: none."
+    )
 
 
 class CustomerOptionsPatchSerializer(serializers.Serializer):

@@ -4,7 +4,15 @@ from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -53,15 +61,32 @@ class WebhookEndpointCreatedShape(WebhookEndpointShape):
     secret = serializers.CharField(help_text="The signing secret. Shown in this response only: store it now.")
 
 
+@extend_schema_serializer(many=False)  # the body is this object, not an array of them
 class WebhookEndpointListShape(serializers.Serializer):
     data = WebhookEndpointShape(many=True)
 
 
+# As much of the URL rules (Django's URLValidator, a host name of at most 253 characters, no local
+# names, no #fragment) as a schema can say: http(s), a DNS name, an optional port, path and query.
+_URL_PATTERN = (
+    r"^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,2}"
+    r"(?!(localhost|local|internal|localdomain)([:/?#]|$))[A-Za-z]{2,63}"
+    r"(:[0-9]{1,5})?([/?](%[0-9A-Fa-f]{2}|[A-Za-z0-9._~!$&'()*+,;=:@/?-])*)?$"
+)
+
+
+@extend_schema_field({"type": "string", "format": "uri", "maxLength": MAX_URL_LENGTH, "pattern": _URL_PATTERN})
+class WebhookURLField(serializers.URLField):
+    pass
+
+
 class WebhookEndpointWriteShape(serializers.Serializer):
-    url = serializers.URLField(
+    url = WebhookURLField(
         max_length=MAX_URL_LENGTH, help_text="http:// or https://, on a public address; receives the POSTs."
     )
-    description = serializers.CharField(max_length=MAX_DESCRIPTION_LENGTH, required=False, allow_blank=True)
+    description = serializers.CharField(
+        max_length=MAX_DESCRIPTION_LENGTH, required=False, allow_blank=True, allow_null=True, help_text="null: empty."
+    )
     enabled_events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_TYPES),
         required=False,
@@ -72,7 +97,7 @@ class WebhookEndpointWriteShape(serializers.Serializer):
 
 
 class WebhookEndpointPatchShape(WebhookEndpointWriteShape):
-    url = serializers.URLField(max_length=MAX_URL_LENGTH, required=False)
+    url = WebhookURLField(max_length=MAX_URL_LENGTH, required=False)
 
 
 def _problems(**descriptions: str) -> dict:

@@ -1,7 +1,9 @@
 """The rules a webhook endpoint must satisfy, for every door (API, portal)."""
 
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +19,9 @@ MAX_DESCRIPTION_LENGTH = 200
 MAX_WEBHOOK_ENDPOINTS = 16
 
 _url_validator = URLValidator(schemes=["http", "https"])
+# RFC 3986 characters only in the path and query: Django's URLValidator lets '|', '"', '{', '#'
+# and broken %-escapes through, which no HTTP client sends as they are.
+PATH_AND_QUERY = re.compile(r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._~!$&'()*+,;=:@/?-])*")
 
 
 def clean_webhook_endpoint(data: Any, *, partial: bool = False) -> dict[str, Any]:
@@ -47,6 +52,9 @@ def clean_webhook_endpoint(data: Any, *, partial: bool = False) -> dict[str, Any
                 if len(url) > MAX_URL_LENGTH:
                     raise ValidationError(f"At most {MAX_URL_LENGTH} characters.", code="max_length")
                 _url_validator(url)
+                parts = urlsplit(url)
+                if "#" in url or not PATH_AND_QUERY.fullmatch(parts.path + "?" + parts.query):
+                    raise ValidationError("No #fragment, and %-encode characters outside RFC 3986.", code="invalid_url")
             except ValidationError as exc:
                 code = exc.code if exc.code == "max_length" else "invalid_url"
                 message = exc.messages[0] if code == "max_length" else "Enter a valid http:// or https:// URL."

@@ -1,0 +1,115 @@
+"""The customer rules of customers/validation.py, said in JSON Schema for the OpenAPI description.
+
+drf-spectacular describes the body shapes (customers/api/serializers.py); these
+additions make them precise enough that a request the schema calls valid is
+accepted and one it calls invalid is refused, which Schemathesis checks
+(tests/test_schemathesis.py). Two rules no JSON Schema can say are left to
+prose: custom field names are unique within a customer, and the length limits
+apply after surrounding whitespace is trimmed.
+"""
+
+from django_countries import countries
+
+from customers.validation import (
+    CUSTOM_FIELD_TYPES,
+    MAX_CUSTOM_FIELD_VALUE_LENGTH,
+    MAX_CUSTOM_FIELDS,
+    MAX_LENGTHS,
+    NAME_FIELDS,
+    normalize_country,
+)
+
+NO_NUL = "^[^\\u0000]*$"
+BLANK = {"type": "string", "pattern": "^\\s*$"}
+# A subset of what Django's EmailValidator accepts: a dot-atom local part and a DNS domain.
+_ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = f"^(?=[^@]{{1,64}}@){_ATOM}(\\.{_ATOM})*@({_LABEL}\\.)+[A-Za-z]{{2,63}}$"
+URL_PATTERN = f"^https?://({_LABEL}\\.){{1,2}}[A-Za-z]{{2,63}}(:[0-9]{{1,5}})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$"
+DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DATETIME_PATTERN = (
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?"
+    "(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+
+ALPHA3_CODES = sorted(
+    {code for country in countries if (code := countries.alpha3(country.code)) and normalize_country(code) == code}
+)
+# `address_country`: a code in upper or lower case; blank or null for none.
+COUNTRY = {
+    "anyOf": [
+        {"type": "string", "enum": ALPHA3_CODES},
+        {"type": "string", "enum": [code.lower() for code in ALPHA3_CODES]},
+        {**BLANK, "nullable": True},
+    ],
+    "description": "ISO 3166-1 alpha-3 code, any letter case (USA, gbr); blank or null for none.",
+}
+
+
+def _text(max_length: int) -> dict:
+    return {"type": "string", "maxLength": max_length, "pattern": NO_NUL}
+
+
+# Per custom field type: the JSON values the rules accept (always stored as a string).
+_VALUES_BY_TYPE = {
+    "string": {"anyOf": [_text(MAX_CUSTOM_FIELD_VALUE_LENGTH), {"type": "number"}, {"type": "boolean"}]},
+    "integer": {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^[+-]?[0-9]{1,499}$"}]},
+    "number": {
+        "anyOf": [
+            {"type": "number"},
+            {
+                "type": "string",
+                "maxLength": MAX_CUSTOM_FIELD_VALUE_LENGTH,
+                "pattern": "^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$",
+            },
+        ]
+    },
+    "boolean": {"anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false"]}]},
+    "date": {"type": "string", "format": "date", "pattern": DATE_PATTERN},
+    "datetime": {"type": "string", "format": "date-time", "pattern": DATETIME_PATTERN},
+    "email": {"type": "string", "maxLength": MAX_LENGTHS["email"], "pattern": EMAIL_PATTERN},
+    "url": {"type": "string", "maxLength": MAX_CUSTOM_FIELD_VALUE_LENGTH, "pattern": URL_PATTERN},
+}
+assert set(_VALUES_BY_TYPE) == set(CUSTOM_FIELD_TYPES)
+
+
+def _custom_field_variants() -> list[dict]:
+    variants = []
+    for type_, value in _VALUES_BY_TYPE.items():
+        if type_ == "string":  # also when `type` is left out or null
+            variants.append({"properties": {"type": {"enum": ["string", None], "nullable": True}, "value": value}})
+        else:
+            variants.append({"required": ["type"], "properties": {"type": {"enum": [type_]}, "value": value}})
+    return variants
+
+
+def describe_write_rules(schemas: dict) -> None:
+    """Tighten the generated request shapes of create, replace and bulk to the real rules."""
+    write = schemas.get("CustomerWriteRequest")
+    if write:
+        properties = write["properties"]
+        for field in ("firstname", "lastname", "company"):
+            properties[field] = {**_text(MAX_LENGTHS[field]), "nullable": True}
+        properties["email"] = {
+            "anyOf": [
+                {"type": "string", "maxLength": MAX_LENGTHS["email"], "pattern": EMAIL_PATTERN},
+                {**BLANK, "nullable": True},
+            ]
+        }
+        properties["address_country"] = COUNTRY
+        write["additionalProperties"] = False
+        # At least one of the four, not blank.
+        write["anyOf"] = [
+            {"required": [field], "properties": {field: {"type": "string", "pattern": "\\S"}}} for field in NAME_FIELDS
+        ]
+    options = schemas.get("CustomerOptionsInputRequest")
+    if options:
+        options["additionalProperties"] = False
+        options["properties"]["custom_fields"]["maxItems"] = MAX_CUSTOM_FIELDS
+    field = schemas.get("CustomFieldInputRequest")
+    if field:
+        field["additionalProperties"] = False
+        field["anyOf"] = _custom_field_variants()
+    for name in ("PatchedCustomerPatchRequest", "CustomerOptionsPatchRequest", "CustomFieldPatchRequest"):
+        if name in schemas:
+            schemas[name]["additionalProperties"] = False
