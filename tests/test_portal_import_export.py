@@ -151,17 +151,27 @@ def test_another_merchants_import_is_a_404(portal_staff_client, other_merchant):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_large_file_is_imported_by_a_background_thread_while_the_status_page_answers(client):
-    """The real thing: 12,000 rows, a real thread, a committed database."""
+def test_a_large_file_is_imported_by_a_background_thread_while_the_status_page_answers(client, monkeypatch):
+    """The real thing: 12,000 rows, a real thread, a committed database, progress saved after each batch."""
     from tests.factories import MembershipFactory
 
     membership = MembershipFactory(role="staff")
     client.force_login(membership.user)
     lines = ["firstname,email,visits:integer"] + [f"P{i},p{i}@example.com,{i}" for i in range(12000)]
+    saved_progress = []
+
+    def import_recording_saved_progress(*, progress, **kwargs):
+        def progress_then_read_back(rows_read):
+            progress(rows_read)
+            saved_progress.append(CustomerImport.objects.values_list("status", "rows_read", "rows_total").get())
+
+        return customer_import_csv(progress=progress_then_read_back, **kwargs)
+
+    monkeypatch.setattr(import_jobs, "customer_import_csv", import_recording_saved_progress)
 
     response = upload(client, "\r\n".join(lines) + "\r\n", name="big.csv")
     status_url = response["Location"]
-    seen_running = "Importing…" in client.get(status_url).content.decode()
+    assert client.get(status_url).status_code == 200
     deadline = time.monotonic() + 120
     while CustomerImport.objects.get().status == "running" and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -170,7 +180,8 @@ def test_a_large_file_is_imported_by_a_background_thread_while_the_status_page_a
     assert (job.status, job.created_count, job.failed_count, job.rows_total) == ("done", 12000, 0, 12000)
     assert Customer.objects.filter(merchant=membership.merchant).count() == 12000
     assert "<strong>12000</strong> customers created" in client.get(status_url).content.decode()
-    assert seen_running or job.rows_read == 12000
+    # One save per batch of 5,000 rows and one at the end, each while the job still runs.
+    assert saved_progress == [("running", 5000, 12000), ("running", 10000, 12000), ("running", 12000, 12000)]
 
 
 # --- export -------------------------------------------------------------------------------------
