@@ -54,6 +54,13 @@ class MembershipForm(forms.ModelForm):
                     self.fields[name].disabled = True
 
 
+# django-oauth-toolkit registers its own ApplicationAdmin for the application model (OAuthClient here),
+# where the merchant and the grant type are editable. Clients are issued by the merchant page's action
+# (client credentials only) and revoked by deleting them inline.
+if admin.site.is_registered(OAuthClient):
+    admin.site.unregister(OAuthClient)
+
+
 class OAuthClientInline(admin.TabularInline):
     """Existing clients; new ones come from the "Issue an API client" action, which shows the secret once."""
 

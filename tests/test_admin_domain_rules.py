@@ -2,8 +2,8 @@
 
 from customers.models import AuditEntry, Customer, CustomerEvent
 from customers.services import customer_create
-from merchants.models import MerchantMembership
-from merchants.services import LAST_ADMIN_MESSAGE
+from merchants.models import MerchantMembership, OAuthClient
+from merchants.services import LAST_ADMIN_MESSAGE, oauth_client_create
 from tests.factories import MembershipFactory, UserFactory
 
 
@@ -179,3 +179,23 @@ def test_adding_a_member_inline_still_works(admin_site_client, merchant):
 
     assert response.status_code == 302, response.context and response.context["inline_admin_formsets"]
     assert MerchantMembership.objects.get(merchant=merchant, user=newcomer).role == "staff"
+
+
+# --- API clients: only through the merchant page -------------------------------------------------------
+
+
+def test_api_clients_have_no_admin_page_of_their_own(admin_site_client, merchant):
+    issued = oauth_client_create(merchant=merchant, name="Checkout")
+
+    listing = admin_site_client.get(f"/admin/{OAuthClient._meta.app_label}/{OAuthClient._meta.model_name}/")
+    change = admin_site_client.get(
+        f"/admin/{OAuthClient._meta.app_label}/{OAuthClient._meta.model_name}/{issued.client.pk}/change/"
+    )
+    index = admin_site_client.get("/admin/").content.decode()
+
+    assert (listing.status_code, change.status_code) == (404, 404)
+    assert f"/admin/{OAuthClient._meta.app_label}/{OAuthClient._meta.model_name}/" not in index
+    assert (
+        issued.client.client_id
+        in admin_site_client.get(f"/admin/merchants/merchant/{merchant.pk}/change/").content.decode()
+    )
