@@ -5,7 +5,9 @@ The properties, for generated input:
   form (trimmed strings, blank as null, upper-case country, custom field values
   as strings) through create -> retrieve, and the same holds through the API;
 - a custom field value valid for its type survives as the very same string;
-- validation of arbitrary JSON-like input raises ValidationError or nothing.
+- validation of arbitrary JSON-like input raises ValidationError or nothing;
+- a PATCH refused after its writes (the per-customer custom field limit) leaves
+  the customer, its fields and its events as they were.
 
 Example counts come from the Hypothesis profile (tests/conftest.py): "ci" by
 default, HYPOTHESIS_PROFILE=thorough for a long run.
@@ -20,11 +22,11 @@ from django.db import transaction
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from customers.models import Customer, CustomField
+from customers.models import Customer, CustomerEvent, CustomField
 from customers.representation import customer_as_dict
 from customers.selectors import customer_get
 from customers.services import customer_create
-from customers.validation import MAX_LENGTHS, NAME_FIELDS, clean_customer_payload
+from customers.validation import MAX_CUSTOM_FIELDS, MAX_LENGTHS, NAME_FIELDS, clean_customer_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -229,18 +231,36 @@ def test_validation_raises_nothing_but_validation_errors_for_any_json(payload, p
         assert all(isinstance(m, str) and m for m in messages)
 
 
-@given(payload=hostile_payloads())
-def test_a_rejected_payload_writes_nothing(merchant, payload):
-    before = (Customer.objects.count(), CustomField.objects.count())
-    rejected = False
-    try:
-        with transaction.atomic():
-            customer_create(merchant=merchant, data=payload)
-            transaction.set_rollback(True)
-    except ValidationError:
-        rejected = True
-    if rejected:
-        assert (Customer.objects.count(), CustomField.objects.count()) == before
+@given(
+    existing=st.integers(min_value=1, max_value=MAX_CUSTOM_FIELDS),
+    added=st.integers(min_value=1, max_value=MAX_CUSTOM_FIELDS),
+    change_existing=st.booleans(),
+)
+def test_a_patch_refused_after_its_writes_leaves_the_customer_and_its_fields_unchanged(
+    api_client, merchant, existing, added, change_existing
+):
+    """The per-customer limit is checked after the new fields are written: the refusal must undo every write."""
+    if existing + added <= MAX_CUSTOM_FIELDS:
+        added = MAX_CUSTOM_FIELDS + 1 - existing
+    fields = [{"name": f"kept{i}", "value": f"v{i}"} for i in range(existing)]
+    created = api_client.post(
+        "/api/v1/customers", {"firstname": "Ada", "options": {"custom_fields": fields}}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    url = f"/api/v1/customers/{created.json()['customer_id']}"
+    before = api_client.get(url).json()
+    events_before = CustomerEvent.objects.count()
+    patch = [{"name": f"new{i}", "value": "x"} for i in range(added)]
+    if change_existing:
+        patch.append({"name": "kept0", "value": "changed"})
+
+    response = api_client.patch(url, {"lastname": "Lovelace", "options": {"custom_fields": patch}}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert [e["code"] for e in response.json()["errors"]] == ["max_items"]
+    assert api_client.get(url).json() == before
+    assert CustomField.objects.filter(customer_id=before["customer_id"]).count() == existing
+    assert CustomerEvent.objects.count() == events_before
 
 
 @given(payload=plausible_payloads())
