@@ -5,11 +5,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from merchants.models import Merchant, MerchantMembership
-from merchants.services import membership_add, merchant_create, oauth_client_create
+from merchants.selectors import merchant_clients
+from merchants.services import membership_add, merchant_create, oauth_client_create, oauth_client_revoke
 
 DEMO_MERCHANT = "Demo Merchant"
 DEMO_ADMIN_EMAIL = "admin@demo.example"
 DEMO_ADMIN_PASSWORD = "demo-password-2026"  # noqa: S105 - a published demo login, printed at start
+DEMO_CLIENT = "Demo client"
 
 
 class Command(BaseCommand):
@@ -30,8 +32,11 @@ class Command(BaseCommand):
             role=MerchantMembership.Role.ADMIN,
             password=DEMO_ADMIN_PASSWORD,
         )
-        # Secrets are stored hashed, so each start issues a fresh demo client to print.
-        issued = oauth_client_create(merchant=merchant, name="Demo client")
+        # Secrets are stored hashed, so each start issues a fresh demo client to print;
+        # the ones printed at earlier starts are revoked so they do not pile up.
+        for previous in merchant_clients(merchant=merchant).filter(name=DEMO_CLIENT):
+            oauth_client_revoke(merchant=merchant, client=previous)
+        issued = oauth_client_create(merchant=merchant, name=DEMO_CLIENT)
         base = f"http://{addrport}"
         body = json.dumps(
             {
