@@ -153,16 +153,6 @@ def _save_changes(customer: Customer, changed: list[str], actor: Actor) -> Custo
     return customer
 
 
-def _clears_custom_fields(data: Mapping[str, Any]) -> bool:
-    """`"options": null` or `"options": {"custom_fields": null}`: a merge patch removing every custom field."""
-    if not isinstance(data, Mapping) or "options" not in data:
-        return False
-    options = data["options"]
-    return options is None or (
-        isinstance(options, Mapping) and "custom_fields" in options and options["custom_fields"] is None
-    )
-
-
 @transaction.atomic
 def customer_update(
     *, customer: Customer, data: Mapping[str, Any], actor: Actor = SYSTEM, expected_version: int | None = None
@@ -175,13 +165,12 @@ def customer_update(
     """
     cleaned = clean_customer_payload(data, partial=True)
     customer = _locked(customer, expected_version)
-    if _clears_custom_fields(data):
-        cleaned = dataclasses.replace(cleaned, custom_fields=None)
+    changed = []
+    if cleaned.clear_custom_fields:
         removed = list(customer.custom_fields.values_list("name", flat=True))
         customer.custom_fields.all().delete()
-        changed = _apply(customer, cleaned, replace=False) + [f"options.custom_fields.{n}" for n in removed]
-    else:
-        changed = _apply(customer, cleaned, replace=False)
+        changed += [f"options.custom_fields.{n}" for n in removed]
+    changed = _apply(customer, cleaned, replace=False) + changed
     return _save_changes(customer, changed, actor)
 
 

@@ -60,11 +60,16 @@ class CustomFieldData:
 
 @dataclasses.dataclass(frozen=True)
 class CustomerData:
-    """Normalized input. In a partial payload, `present` names the fields that were sent."""
+    """Normalized input. In a partial payload, `present` names the fields that were sent.
+
+    `clear_custom_fields` is a merge patch's `"options": null` or `"options": {"custom_fields": null}`:
+    remove every custom field (`custom_fields` is then None).
+    """
 
     values: dict[str, str | None]
     custom_fields: list[CustomFieldData] | None
     present: frozenset[str]
+    clear_custom_fields: bool = False
 
 
 class _Errors:
@@ -341,6 +346,7 @@ def clean_customer_payload(payload: Any, *, partial: bool = False) -> CustomerDa
         values["address_country"] = _clean_country(errors, payload["address_country"])
 
     custom_fields = None if partial else []
+    clear_custom_fields = False
     options = payload.get("options")
     if "options" in payload and options is not None:
         if not isinstance(options, Mapping):
@@ -351,9 +357,10 @@ def clean_customer_payload(payload: Any, *, partial: bool = False) -> CustomerDa
                     _unknown_field(errors, f"options.{key}", key, OPTIONS_FIELDS)
             if "custom_fields" in options:
                 custom_fields = _clean_custom_fields(errors, options["custom_fields"], partial=partial)
+                clear_custom_fields = partial and options["custom_fields"] is None
     elif partial and "options" in payload:
         # `"options": null` in a merge patch clears every custom field.
-        custom_fields = []
+        clear_custom_fields = True
 
     present = frozenset(key for key in payload if key in TOP_LEVEL_FIELDS)
     if not partial:
@@ -364,7 +371,9 @@ def clean_customer_payload(payload: Any, *, partial: bool = False) -> CustomerDa
         if not any(field in errors.by_field for field in NAME_FIELDS):
             check_has_identity(errors, values)
     errors.raise_if_any()
-    return CustomerData(values=values, custom_fields=custom_fields, present=present)
+    return CustomerData(
+        values=values, custom_fields=custom_fields, present=present, clear_custom_fields=clear_custom_fields
+    )
 
 
 def check_has_identity(errors: "_Errors | None", values: Mapping[str, Any]) -> None:
