@@ -321,7 +321,7 @@ def test_a_failed_delivery_superseded_by_a_later_event_is_not_retried(gateway, m
     drain()
     failed = EventDelivery.objects.get(status=EventDelivery.Status.FAILED)
 
-    assert "later event" in delivery_retry_refusal(failed)
+    assert "later event" in delivery_retry_refusal(merchant=merchant, delivery=failed)
     with pytest.raises(ValidationError, match="later event"):
         delivery_retry(merchant=merchant, delivery=failed)
     failed.refresh_from_db()
@@ -413,7 +413,7 @@ def test_an_erased_customers_unsent_events_are_skipped_and_only_the_deletion_goe
     assert statuses == ["skipped", "skipped", "succeeded"]
     assert worker.counts["skipped"] == 2
     failed_webhook = EventDelivery.objects.get(destination=EventDelivery.WEBHOOK)
-    assert "erased" in delivery_retry_refusal(failed_webhook)
+    assert "erased" in delivery_retry_refusal(merchant=merchant, delivery=failed_webhook)
 
 
 def test_an_endpoint_removed_while_its_delivery_was_out_leaves_nothing_to_record(gateway, merchant):

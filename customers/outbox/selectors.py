@@ -44,7 +44,7 @@ def delivery_get(*, merchant: Merchant, delivery_id) -> EventDelivery:
     return EventDelivery.objects.select_related("event", "endpoint").get(event__merchant=merchant, pk=pk)
 
 
-def delivery_retry_refusal(delivery: EventDelivery) -> str | None:
+def delivery_retry_refusal(*, merchant: Merchant, delivery: EventDelivery) -> str | None:
     """Why this delivery cannot be retried, or None when it can.
 
     Only a failed delivery is retried, never an erased customer's event, and
@@ -57,6 +57,7 @@ def delivery_retry_refusal(delivery: EventDelivery) -> str | None:
     if is_erased(delivery.event):
         return "The customer was deleted and its data erased; this event is not sent any more."
     later = EventDelivery.objects.filter(
+        event__merchant=merchant,
         destination=delivery.destination,
         endpoint_id=delivery.endpoint_id,
         event__customer_id=delivery.event.customer_id,

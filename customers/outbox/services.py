@@ -58,13 +58,13 @@ def delivery_retry(*, merchant: Merchant, delivery: EventDelivery) -> EventDeliv
     `delivery_retry_refusal`) and EventDelivery.DoesNotExist when it is
     another merchant's.
     """
-    delivery = EventDelivery.objects.select_for_update().select_related("event").get(pk=delivery.pk)
-    if delivery.event.merchant_id != merchant.pk:
-        raise EventDelivery.DoesNotExist
+    delivery = (
+        EventDelivery.objects.select_for_update().select_related("event").get(pk=delivery.pk, event__merchant=merchant)
+    )
     # Customer changes lock the customer row; holding it means no later event
     # can be written between the check below and this commit.
-    Customer.objects.select_for_update().filter(pk=delivery.event.customer_id).first()
-    refusal = delivery_retry_refusal(delivery)
+    Customer.objects.for_merchant(merchant).select_for_update().filter(pk=delivery.event.customer_id).first()
+    refusal = delivery_retry_refusal(merchant=merchant, delivery=delivery)
     if refusal:
         raise ValidationError(refusal, code="not_retryable")
     delivery.status = EventDelivery.Status.PENDING

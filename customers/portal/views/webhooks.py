@@ -135,7 +135,9 @@ def customer_events_view(request, customer_id):
         for delivery in event.deliveries.all():
             # Fetched for failed deliveries only, and only admins see the button.
             failed = delivery.status == EventDelivery.Status.FAILED
-            refusal = delivery_retry_refusal(delivery) if is_admin and failed else None
+            refusal = None
+            if is_admin and failed:
+                refusal = delivery_retry_refusal(merchant=request.merchant, delivery=delivery)
             deliveries.append((delivery, refusal))
         rows.append((event, deliveries))
     return render(
