@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 
 from customers.countries import country_choices
 from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery, WebhookEndpoint
@@ -153,12 +155,20 @@ class CustomerAdmin(admin.ModelAdmin):
     list_filter = ["merchant", CountryFilter]
     search_fields = ["firstname", "lastname", "email", "company"]
     search_help_text = "Name, email or company contains the text; or paste a customer id."
-    readonly_fields = ["customer_id", "version", "created_at", "updated_at"]
+    readonly_fields = ["customer_id", "version", "created_at", "updated_at", "audit_trail"]
     ordering = ["-created_at"]
     show_full_result_count = False
     paginator = LargeTablePaginator
     list_per_page = 50
     raw_id_fields = ["merchant"]
+
+    @admin.display(description="Audit trail")
+    def audit_trail(self, obj):
+        if not obj or not obj.pk:
+            return "-"
+        url = reverse("admin:customers_auditentry_changelist") + f"?customer_id={obj.pk}"
+        count = AuditEntry.objects.filter(customer_id=obj.pk).count()
+        return format_html('<a href="{}">{} change(s): who, when, which door, which fields</a>', url, count)
 
     def get_readonly_fields(self, request, obj=None):
         # A customer never moves to another merchant.
@@ -311,3 +321,40 @@ class WebhookEndpointAdmin(_ReadOnlyAdmin):
     list_filter = ("is_active",)
     list_select_related = ("merchant",)
     search_fields = ("url",)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit trail, read only: who changed which customer, when, through which door, which fields.
+
+    It holds ids and field names, never values, so it may outlive the customer's erasure.
+    """
+
+    list_display = ["created_at", "action", "customer_id", "door", "actor", "changed_fields", "merchant"]
+    list_filter = ["action", "door", "merchant"]
+    list_select_related = ["merchant"]
+    search_fields = ["actor"]
+    search_help_text = "Paste a customer id, or part of an API client id or user name."
+    ordering = ["-id"]
+    show_full_result_count = False
+    paginator = LargeTablePaginator
+
+    def get_search_results(self, request, queryset, search_term):
+        try:
+            customer_id = uuid.UUID(search_term.strip())
+        except ValueError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(customer_id=customer_id), False
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The customer page links to ?customer_id=...: one customer's trail.
+        return lookup == "customer_id" or super().lookup_allowed(lookup, value, request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -22,6 +22,7 @@ from customers.portal.forms import (
 )
 from customers.selectors import customer_get, customer_list
 from customers.services import Actor, customer_create, customer_delete, customer_replace
+from merchants.models import MerchantMembership
 
 PAGE_SIZE = 25
 
@@ -182,7 +183,11 @@ def _status(request, form, formset) -> int:
 @portal_view
 def customer_detail_view(request, customer_id):
     customer = _customer_or_404(request, customer_id)
-    history = AuditEntry.objects.filter(merchant=request.merchant, customer_id=customer.customer_id)[:20]
+    # The audit trail (who changed what, through which door) is for the merchant's admins.
+    is_admin = request.membership.role == MerchantMembership.Role.ADMIN
+    history = []
+    if is_admin:
+        history = AuditEntry.objects.filter(merchant=request.merchant, customer_id=customer.customer_id)[:20]
     return render(
         request,
         "portal/customers/detail.html",
