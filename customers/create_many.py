@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
 
 from customers.services import SYSTEM, Actor, customer_create
 from merchants.models import Merchant
@@ -41,9 +42,11 @@ def bulk_request_items(payload: Any) -> Any:
 
 
 def customers_create_each(*, merchant: Merchant, items: Any, actor: Actor = SYSTEM) -> list[BulkItemResult]:
-    """Create each item with `customer_create`, in its own transaction.
+    """Create each item with `customer_create`: one transaction, a savepoint per item.
 
-    A valid item is stored even when others are invalid. `items` must be a list
+    A valid item is stored even when others are invalid: a failing item rolls back
+    its own savepoint alone, and the created items commit together (with the stored
+    Idempotency-Key answer, when the API view holds one). `items` must be a list
     of 1 to MAX_BULK_ITEMS entries, else ValidationError on `customers` and
     nothing is created. An unexpected error in one item is logged and reported
     for that item alone, so that the items already created are reported too and
@@ -60,14 +63,16 @@ def customers_create_each(*, merchant: Merchant, items: Any, actor: Actor = SYST
             }
         )
     results = []
-    for index, item in enumerate(items):
-        try:
-            customer = customer_create(merchant=merchant, data=item, actor=actor)
-        except ValidationError as error:
-            results.append(BulkItemResult(index=index, error=error))
-        except Exception:
-            logger.exception("Bulk create: item %d failed unexpectedly", index)
-            results.append(BulkItemResult(index=index, failed_unexpectedly=True))
-        else:
-            results.append(BulkItemResult(index=index, customer_id=customer.customer_id))
+    with transaction.atomic():
+        for index, item in enumerate(items):
+            try:
+                with transaction.atomic():  # the item's savepoint
+                    customer = customer_create(merchant=merchant, data=item, actor=actor)
+            except ValidationError as error:
+                results.append(BulkItemResult(index=index, error=error))
+            except Exception:
+                logger.exception("Bulk create: item %d failed unexpectedly", index)
+                results.append(BulkItemResult(index=index, failed_unexpectedly=True))
+            else:
+                results.append(BulkItemResult(index=index, customer_id=customer.customer_id))
     return results

@@ -3,6 +3,7 @@
 import functools
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
@@ -133,9 +134,9 @@ def _replay(record) -> HttpResponse:
 def idempotent(action):
     """Honour an Idempotency-Key header on a write action of a MerchantAPIMixin view.
 
-    Responses below 500 (successes and 4xx answers alike) are stored and
-    replayed; a 5xx or an unexpected error releases the key so a retry runs
-    again, which is safe because the failed request's transaction rolled back.
+    Responses below 500 (successes and 4xx answers alike) are stored, in the
+    transaction that made the change, and replayed; a 5xx or an unexpected error
+    rolls the change back and releases the key so a retry runs again.
     """
 
     @functools.wraps(action)
@@ -149,25 +150,36 @@ def idempotent(action):
             body=request.data,
             precondition=request.headers.get("If-Match", ""),
         )
+        # Committed on its own first: this in-progress record makes a simultaneous duplicate a 409.
         claim = idempotency_claim(merchant=request.merchant, key=key, fingerprint=fingerprint)
         if claim.replay:
             return _replay(claim.record)
         try:
-            try:
-                response = action(self, request, *args, **kwargs)
-            except Exception as exc:
-                response = self.handle_exception(exc)  # re-raises what is not an API error
+            # The change and its stored answer commit together (the services' own transactions become
+            # savepoints): a process dying in between leaves neither, so a retry that takes the key over
+            # after the lock timeout cannot make the change twice.
+            with transaction.atomic():
+                try:
+                    response = action(self, request, *args, **kwargs)
+                except Exception as exc:
+                    response = self.handle_exception(exc)  # re-raises what is not an API error
+                if response.status_code >= 500:
+                    transaction.set_rollback(True)
+                else:
+                    body, headers = _stored_response(response)
+                    customer_id = response.data.get("customer_id") if _is_customer_answer(response) else None
+                    idempotency_complete(
+                        record=claim.record,
+                        status=response.status_code,
+                        body=body,
+                        headers=headers,
+                        customer_id=customer_id,
+                    )
         except BaseException:
             idempotency_release(record=claim.record)
             raise
         if response.status_code >= 500:
             idempotency_release(record=claim.record)
-            return response
-        body, headers = _stored_response(response)
-        customer_id = response.data.get("customer_id") if _is_customer_answer(response) else None
-        idempotency_complete(
-            record=claim.record, status=response.status_code, body=body, headers=headers, customer_id=customer_id
-        )
         return response
 
     return wrapper
