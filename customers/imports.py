@@ -297,8 +297,8 @@ def customer_import_csv(
     """Import customers of `merchant` from CSV text; see the module docstring for the format.
 
     `file` should be opened with `newline=""` (quoted cells may hold line
-    breaks). `progress`, when given, is called after each batch with the number
-    of data rows read so far. A file that cannot be read further (bad encoding,
+    breaks). `progress`, when given, is called every BATCH_SIZE rows and at the
+    end with the number of data rows read so far. A file that cannot be read further (bad encoding,
     broken quoting) is reported on the line where reading stopped; the rows
     before it are kept.
     """
@@ -361,6 +361,9 @@ def _import_rows(reader, columns, *, merchant, actor, writer: _Writer, report: I
             break
         line, cells = item
         read += 1
+        # Before the checks below, whose `continue` would skip it when the row ending a batch is bad.
+        if progress and read % BATCH_SIZE == 0:
+            progress(read)
         if len(cells) != len(columns):
             report.add_error(
                 line,
@@ -383,8 +386,6 @@ def _import_rows(reader, columns, *, merchant, actor, writer: _Writer, report: I
             writer.write(_prepare_batch(merchant=merchant, actor=actor, batch=batch))
             report.created += len(batch)
             batch = []
-        if progress and read % BATCH_SIZE == 0:
-            progress(read)
     if batch:
         writer.write(_prepare_batch(merchant=merchant, actor=actor, batch=batch))
         report.created += len(batch)

@@ -166,6 +166,17 @@ def test_rows_are_written_in_batches_and_progress_is_reported(merchant, monkeypa
     assert Customer.objects.filter(merchant=merchant).count() == 5
 
 
+def test_progress_is_reported_when_the_row_ending_a_batch_is_bad(merchant, monkeypatch):
+    monkeypatch.setattr("customers.imports.BATCH_SIZE", 2)
+    seen = []
+
+    # Rows 2 and 4 are bad: one has no name at all, the other too many cells.
+    report = import_text(merchant, 'firstname\nrow0\n""\nrow2\na,b\nrow4\n', progress=seen.append)
+
+    assert (report.created, report.failed) == (3, 2)
+    assert seen == [2, 4, 5]
+
+
 def test_only_the_given_merchant_gets_the_customers(merchant, other_merchant):
     import_text(merchant, "firstname\nAda\n")
 
