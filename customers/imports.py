@@ -30,7 +30,7 @@ from customers.bulk_insert import insert_rows
 from customers.events import event_record_many
 from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery
 from customers.representation import customer_as_dict
-from customers.services import RECORD_FIELDS, Actor
+from customers.services import RECORD_FIELDS, Actor, created_fields
 from customers.validation import CUSTOM_FIELD_NAME_RE, CUSTOM_FIELD_TYPES, CustomerData, clean_customer_payload
 from merchants.models import Merchant
 
@@ -225,7 +225,7 @@ def _prepare_batch(*, merchant: Merchant, actor: Actor, batch: list[CustomerData
         rows.fields += [(customer.customer_id, f.name, f.type, f.value, i) for i, f in enumerate(custom_fields)]
         rows.snapshots.append((customer.customer_id, customer_as_dict(customer, custom_fields=custom_fields)))
         rows.audits.append(
-            (merchant.pk, customer.customer_id, "created", actor.door, label, _changed_fields(cleaned), now)
+            (merchant.pk, customer.customer_id, "created", actor.door, label, created_fields(cleaned), now)
         )
     return rows
 
@@ -279,12 +279,6 @@ class _Writer:
             # Runs in the writer thread, so it closes that thread's own connection.
             self.executor.submit(lambda: connection.close()).result()
             self.executor.shutdown()
-
-
-def _changed_fields(cleaned: CustomerData) -> list[str]:
-    # The same list customer_create audits.
-    changed = [f for f in RECORD_FIELDS if cleaned.values.get(f)]
-    return changed + [f"options.custom_fields.{f.name}" for f in cleaned.custom_fields or []]
 
 
 def customer_import_csv(

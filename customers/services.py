@@ -72,6 +72,12 @@ def _record(customer: Customer, event_type: str, actor: Actor, changed: list[str
     )
 
 
+def created_fields(cleaned: CustomerData) -> list[str]:
+    """What a new customer's audit entry lists as changed: its non-empty fields and each custom field."""
+    changed = [f for f in RECORD_FIELDS if cleaned.values.get(f)]
+    return changed + [f"options.custom_fields.{f.name}" for f in cleaned.custom_fields or []]
+
+
 @transaction.atomic
 def customer_create(*, merchant: Merchant, data: Mapping[str, Any], actor: Actor = SYSTEM) -> Customer:
     """Validate `data` (the API's JSON shape) and store a new customer with its custom fields.
@@ -82,9 +88,7 @@ def customer_create(*, merchant: Merchant, data: Mapping[str, Any], actor: Actor
     cleaned = clean_customer_payload(data)
     customer = Customer.objects.create(merchant=merchant, **cleaned.values)
     _write_custom_fields(customer, cleaned.custom_fields or [])
-    changed = [f for f in RECORD_FIELDS if cleaned.values.get(f)]
-    changed += [f"options.custom_fields.{f.name}" for f in cleaned.custom_fields or []]
-    _record(customer, CustomerEvent.Type.CREATED, actor, changed)
+    _record(customer, CustomerEvent.Type.CREATED, actor, created_fields(cleaned))
     return customer
 
 
