@@ -204,7 +204,7 @@ class AuditEntry(models.Model):
 class CustomerImport(models.Model):
     """One CSV upload from the portal: its progress while it runs, then its report.
 
-    The import itself runs in a background thread (see customers/portal/imports.py);
+    The import itself runs in a background thread (see customers/portal/import_jobs.py);
     this row is how the status page, in any process, sees how far it got.
     """
 
