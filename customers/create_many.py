@@ -65,6 +65,11 @@ def customers_create_each(*, merchant: Merchant, items: Any, actor: Actor = SYST
     results = []
     with transaction.atomic():
         for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                message = "Each item must be a JSON object."
+                error = ValidationError({f"customers[{index}]": ValidationError(message, code="invalid_type")})
+                results.append(BulkItemResult(index=index, error=error))
+                continue
             try:
                 with transaction.atomic():  # the item's savepoint
                     customer = customer_create(merchant=merchant, data=item, actor=actor)

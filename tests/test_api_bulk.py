@@ -118,3 +118,16 @@ def test_an_unexpected_failure_of_one_item_is_reported_for_that_item_alone(api_c
     assert [r["status"] for r in results] == [201, 500, 201]
     assert results[1]["errors"][0]["code"] == "internal_error"
     assert Customer.objects.filter(merchant=merchant).count() == 2
+
+
+def test_an_item_that_is_not_an_object_is_reported_as_such_at_its_place(api_client, merchant):
+    response = bulk(api_client, {"customers": [{"firstname": "Ada"}, ["Grace"], "Bob"]})
+
+    assert response.status_code == 207, response.content
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [201, 400, 400]
+    assert results[1]["errors"] == [
+        {"field": "customers[1]", "code": "invalid_type", "message": "Each item must be a JSON object."}
+    ]
+    assert results[2]["errors"][0]["field"] == "customers[2]"
+    assert Customer.objects.filter(merchant=merchant).count() == 1
