@@ -22,8 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("--admin-password", help="Password for --admin-email (default: $MERCHANT_ADMIN_PASSWORD)")
 
     def handle(self, *args, name, no_client, admin_email, admin_password, **options):
-        if not name.strip():
-            raise CommandError("The merchant name must not be blank.")
         password = admin_password or os.environ.get("MERCHANT_ADMIN_PASSWORD")
         if admin_email and not password:
             raise CommandError("--admin-email needs --admin-password or MERCHANT_ADMIN_PASSWORD.")
