@@ -19,7 +19,9 @@ import os
 import tempfile
 import threading
 
+from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connections, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from customers.imports import customer_import_csv
@@ -33,7 +35,13 @@ STALLED_AFTER = datetime.timedelta(minutes=10)
 
 
 def import_start(*, merchant, user, upload) -> CustomerImport:
-    """Save the uploaded file aside, record the import and start it once this transaction commits."""
+    """Save the uploaded file aside, record the import and start it once this transaction commits.
+
+    Raises ValidationError on `file` when the upload is larger than MAX_IMPORT_BYTES.
+    """
+    if upload.size > MAX_IMPORT_BYTES:
+        message = f"The file is larger than {filesizeformat(MAX_IMPORT_BYTES)}."
+        raise ValidationError({"file": ValidationError(message, code="file_too_large")})
     fd, path = tempfile.mkstemp(prefix="customer-import-", suffix=".csv")
     with os.fdopen(fd, "wb") as out:
         for chunk in upload.chunks():

@@ -2,6 +2,7 @@ import csv
 import io
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -26,11 +27,13 @@ def _job_or_404(request, import_id) -> CustomerImport:
 def import_upload_view(request):
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > import_jobs.MAX_IMPORT_BYTES:
-            form.add_error("file", f"The file is larger than {import_jobs.MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
+        try:
+            job = import_jobs.import_start(
+                merchant=request.merchant, user=request.user, upload=form.cleaned_data["file"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
         else:
-            job = import_jobs.import_start(merchant=request.merchant, user=request.user, upload=upload)
             messages.info(request, f"Importing “{job.filename}”: this page shows its progress.")
             return redirect("portal:import_status", import_id=job.pk)
     recent = CustomerImport.objects.filter(merchant=request.merchant).select_related("created_by")[:10]
