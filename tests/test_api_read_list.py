@@ -283,7 +283,16 @@ def test_filters_combine_with_and(api_client, merchant):
     near_misses = [
         customer_at(merchant, at(3), firstname="Ada", company="Acme", address_country="USA"),
         customer_at(merchant, at(1), firstname="Ada", company="Acme", address_country="GBR"),
-        customer_at(merchant, at(3), firstname="Grace", company="Acme", address_country="GBR"),
+        # A fixed surname and email: a random one such as "Adams" would match q="ada".
+        customer_at(
+            merchant,
+            at(3),
+            firstname="Grace",
+            lastname="Hopper",
+            email="grace@example.com",
+            company="Acme",
+            address_country="GBR",
+        ),
     ]
     for customer in near_misses:
         CustomFieldFactory(customer=customer, name="tier", value="gold")
