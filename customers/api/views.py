@@ -10,11 +10,11 @@ from rest_framework.response import Response
 from config.problems import validation_errors
 from customers.api import schema
 from customers.api.base import MerchantAPIMixin, idempotent
-from customers.api.filters import list_query_from_params
 from customers.api.parsers import MergePatchParser
 from customers.api.permissions import READ_SCOPE, WRITE_SCOPE
 from customers.create_many import BulkItemResult, bulk_request_items, customers_create_each
 from customers.exceptions import VersionMismatch
+from customers.filters import list_query_from_params
 from customers.models import Customer
 from customers.representation import customer_as_dict
 from customers.selectors import customer_get, customer_list

@@ -4,8 +4,11 @@ import datetime
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
 from customers.countries import country_choices
+from customers.filters import list_query_from_params
 from customers.models import CustomField
 from customers.selectors import CustomerFilters
 from merchants.models import MerchantMembership
@@ -93,23 +96,41 @@ class CustomerFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["country"].widget.choices = [("", "Any country"), *country_choices()]
 
-    def filters(self) -> CustomerFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+    # The domain's parameter name for each input, to put its errors beside the right one.
+    _PARAMETERS = {
+        "q": "q",
+        "address_country": "country",
+        "created_after": "created_from",
+        "created_before": "created_to",
+    }
+
+    def clean(self):
+        data = super().clean()
+        params = QueryDict(mutable=True)
         start, end = data.get("created_from"), data.get("created_to")
-        return CustomerFilters(
-            q=data.get("q") or None,
-            address_country=data.get("country") or None,
-            created_after=_start_of_day(start) if start else None,
+        values = {
+            "q": data.get("q") or "",
+            "address_country": data.get("country") or "",
+            "created_after": start.isoformat() if start else "",
             # "Created to" includes that whole day.
-            created_before=_start_of_day(end + datetime.timedelta(days=1)) if end else None,
-        )
+            "created_before": (end + datetime.timedelta(days=1)).isoformat() if end and end < datetime.date.max else "",
+        }
+        for name, value in values.items():
+            if value:
+                params[name] = value
+        try:
+            self._filters = list_query_from_params(params).filters
+        except ValidationError as exc:
+            for name, errors in exc.error_dict.items():
+                self.add_error(self._PARAMETERS.get(name), errors)
+        return data
+
+    def filters(self) -> CustomerFilters | None:
+        """The domain's filters; None (no filter) for an empty form. Check is_valid() first."""
+        return self._filters if self.is_bound and self.is_valid() else None
 
     def oldest_first(self) -> bool:
-        return self.is_valid() and self.cleaned_data.get("sort") == "oldest"
-
-
-def _start_of_day(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+        return self.is_bound and self.is_valid() and self.cleaned_data.get("sort") == "oldest"
 
 
 class ImportForm(forms.Form):

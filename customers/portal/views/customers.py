@@ -41,8 +41,11 @@ def _customer_or_404(request, customer_id) -> Customer:
 @portal_view
 def customer_list_view(request):
     filter_form = CustomerFilterForm(request.GET or None)
-    filters = filter_form.filters() if request.GET else None
-    oldest_first = filter_form.oldest_first() if request.GET else False
+    if filter_form.is_bound and not filter_form.is_valid():
+        # Errors beside the inputs; an unfiltered list would pass for the filtered one.
+        return render(request, "portal/customers/list.html", {"filter_form": filter_form, "rows": [], "filtered": True})
+    filters = filter_form.filters()
+    oldest_first = filter_form.oldest_first()
     cursor = request.GET.get("cursor") or None
     try:
         page = customer_list(
@@ -77,10 +80,15 @@ def customer_list_view(request):
 def customer_export_view(request):
     """The list as filtered and sorted on screen, every page of it, as CSV."""
     filter_form = CustomerFilterForm(request.GET or None)
+    if filter_form.is_bound and not filter_form.is_valid():
+        return render(
+            request,
+            "portal/customers/list.html",
+            {"filter_form": filter_form, "rows": [], "filtered": True},
+            status=400,
+        )
     lines = customer_export_csv(
-        merchant=request.merchant,
-        filters=filter_form.filters() if request.GET else None,
-        oldest_first=filter_form.oldest_first() if request.GET else False,
+        merchant=request.merchant, filters=filter_form.filters(), oldest_first=filter_form.oldest_first()
     )
     stamp = datetime.datetime.now(tz=datetime.UTC).strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")

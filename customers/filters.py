@@ -1,4 +1,8 @@
-"""Translate the list endpoint's query string into the selector's CustomerFilters.
+"""Translate a list query string into the selector's CustomerFilters.
+
+The API's list endpoint uses it directly; the portal's filter form translates
+its own inputs into these parameters and uses it too, so both doors accept and
+refuse the same filters.
 
 Every problem is reported at once, by parameter name, as a Django
 ValidationError (a 400 problem). Unknown parameters are errors too: a mistyped
