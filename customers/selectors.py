@@ -94,8 +94,9 @@ def decode_cursor(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
         when = datetime.datetime.fromisoformat(created)
         if when.tzinfo is None:
             raise ValueError
-        return when, uuid.UUID(pk)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python accepts.
+        return when.astimezone(datetime.UTC), uuid.UUID(pk)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise ValidationError(
             {"cursor": ValidationError("Invalid or expired cursor.", code="invalid_cursor")}
         ) from None

@@ -94,17 +94,22 @@ def _unknown_field(errors: _Errors, path: str, key: str, known: tuple[str, ...])
     errors.add(path, message, "unknown_field")
 
 
-def _check_text(errors: _Errors, path: str, value: str) -> bool:
-    """Text PostgreSQL can store and a person can read: no NUL bytes, no lone surrogates."""
+def text_error(value: str) -> ValidationError | None:
+    """Why `value` is not text PostgreSQL can store and a person can read (NUL, lone surrogates), or None."""
     if "\x00" in value:
-        errors.add(path, "Must not contain NUL characters.", "null_characters_not_allowed")
-        return False
+        return ValidationError("Must not contain NUL characters.", code="null_characters_not_allowed")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        errors.add(path, "Must be valid Unicode text (lone surrogates are not allowed).", "invalid_unicode")
-        return False
-    return True
+        return ValidationError("Must be valid Unicode text (lone surrogates are not allowed).", code="invalid_unicode")
+    return None
+
+
+def _check_text(errors: _Errors, path: str, value: str) -> bool:
+    error = text_error(value)
+    if error is not None:
+        errors.add(path, error.message, error.code)
+    return error is None
 
 
 def normalize_country(value: str) -> str | None:

@@ -1,6 +1,8 @@
 """GET /api/v1/customers/{id} and GET /api/v1/customers: retrieve, keyset pagination, filters, isolation."""
 
+import base64
 import datetime
+import json
 import uuid
 
 import pytest
@@ -159,6 +161,26 @@ def test_a_limit_outside_1_to_100_is_a_400_naming_limit(api_client, limit):
 @pytest.mark.parametrize("cursor", ["garbage", "W10", "eyJhIjoxfQ", "!!!"])
 def test_a_cursor_that_is_not_ours_is_a_400_naming_cursor(api_client, cursor):
     assert error_fields(api_client.get(URL, {"cursor": cursor})) == {"cursor": ["invalid_cursor"]}
+
+
+def _cursor(created: str) -> str:
+    raw = json.dumps([created, str(uuid.uuid4())]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def test_a_cursor_with_an_offset_postgresql_cannot_store_still_pages(api_client, merchant):
+    CustomerFactory(merchant=merchant, firstname="Ada")
+
+    response = api_client.get(URL, {"cursor": _cursor("2999-01-01T00:00:00+22:21")})
+
+    assert response.status_code == 200
+    assert [c["firstname"] for c in response.json()["data"]] == ["Ada"]
+
+
+def test_a_cursor_before_the_first_representable_moment_is_a_400_naming_cursor(api_client):
+    response = api_client.get(URL, {"cursor": _cursor("0001-01-01T00:00:00+01:00")})
+
+    assert error_fields(response) == {"cursor": ["invalid_cursor"]}
 
 
 def test_an_unknown_query_parameter_is_a_400_with_a_suggestion(api_client):

@@ -166,6 +166,8 @@ def test_every_invalid_field_is_reported_at_once_by_path(api_client):
         ({"url": HOOK, "enabled_events": "customer.created"}, "enabled_events", "invalid"),
         ({"url": HOOK, "is_active": "yes"}, "is_active", "invalid_type"),
         ({"url": HOOK, "description": "x" * 201}, "description", "max_length"),
+        ({"url": HOOK, "description": "a\x00b"}, "description", "null_characters_not_allowed"),
+        ({"url": HOOK, "description": "\ud800"}, "description", "invalid_unicode"),
         ({"url": HOOK + "/" + "x" * 2000}, "url", "max_length"),
     ],
 )

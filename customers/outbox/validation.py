@@ -11,6 +11,7 @@ from django.core.validators import URLValidator
 
 from customers.models import CustomerEvent
 from customers.outbox.addresses import PrivateAddress, check_url_host
+from customers.validation import text_error
 
 EVENT_TYPES = tuple(CustomerEvent.Type.values)
 ENDPOINT_FIELDS = ("url", "description", "enabled_events", "is_active")
@@ -75,6 +76,8 @@ def clean_webhook_endpoint(data: Any, *, partial: bool = False) -> dict[str, Any
             description = ""
         if not isinstance(description, str):
             add("description", "The description must be a string.", "invalid_type")
+        elif (problem := text_error(description)) is not None:
+            add("description", problem.message, problem.code)
         elif len(description.strip()) > MAX_DESCRIPTION_LENGTH:
             add("description", f"At most {MAX_DESCRIPTION_LENGTH} characters.", "max_length")
         else:
