@@ -1,6 +1,5 @@
 """Django admin for operators. Customers are saved through the domain services, like every other door."""
 
-import re
 import uuid
 
 from django import forms
@@ -14,12 +13,11 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from customers.countries import country_choices
+from customers.error_paths import custom_field_error_index
 from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery, WebhookEndpoint
 from customers.outbox.services import delivery_retry
 from customers.services import RECORD_FIELDS, Actor, customer_create, customer_delete, customer_replace
 from customers.validation import clean_customer_payload
-
-_CUSTOM_FIELD_PATH = re.compile(r"^options\.custom_fields\[(\d+)\](?:\.(\w+))?$")
 
 
 class LargeTablePaginator(Paginator):
@@ -117,11 +115,11 @@ class CustomFieldInlineFormSet(BaseInlineFormSet):
         except ValidationError as error:
             problems = []
             for path, errors in error.error_dict.items():
-                match = _CUSTOM_FIELD_PATH.match(path)
-                if match and int(match[1]) < len(rows):
-                    index = rows[int(match[1])]
+                position = custom_field_error_index(path)
+                if position and position[0] < len(rows):
+                    index = rows[position[0]]
                     form = self.forms[index]
-                    form.add_error(match[2] if match[2] in form.fields else None, errors)
+                    form.add_error(position[1] if position[1] in form.fields else None, errors)
                     self._errors[index] = form.errors
                 elif path.startswith("options"):
                     problems += [message for e in errors for message in e.messages]

@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.bulk_insert import insert_rows
+from customers.error_paths import custom_field_error_index
 from customers.events import event_record_many
 from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery
 from customers.representation import customer_as_dict
@@ -41,8 +42,6 @@ BATCH_SIZE = 5000
 MAX_REPORTED_ERRORS = 10_000
 # Imports at least this large refresh the planner's statistics when they finish (PostgreSQL).
 ANALYZE_AFTER = 10_000
-
-_CUSTOM_FIELD_PATH = re.compile(r"^options\.custom_fields\[(\d+)\](?:\.\w+)?$")
 
 
 @dataclasses.dataclass
@@ -168,9 +167,9 @@ def _row_errors(error: ValidationError, custom_columns: list[_Column]) -> list[d
     result = []
     for path, errors in error.error_dict.items():
         field = None if path == NON_FIELD_ERRORS else path
-        match = _CUSTOM_FIELD_PATH.match(path)
-        if match and int(match[1]) < len(custom_columns):
-            field = custom_columns[int(match[1])].header
+        position = custom_field_error_index(path)
+        if position and position[0] < len(custom_columns):
+            field = custom_columns[position[0]].header
         for e in errors:
             message = e.message % e.params if e.params else e.message
             result.append(_error(field, e.code or "invalid", str(message)))

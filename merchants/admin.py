@@ -115,13 +115,12 @@ class MerchantAdmin(DomainRefusalAsMessage, admin.ModelAdmin):
     def issue_api_client(self, request, queryset):
         issued = [oauth_client_create(merchant=merchant, name=f"{merchant.name} API client") for merchant in queryset]
         messages.success(request, f"Issued {len(issued)} API client(s). Copy the secrets now: they are not kept.")
-        response = TemplateResponse(
+        # NoStoreMiddleware keeps the page holding the secrets out of every cache.
+        return TemplateResponse(
             request,
             "admin/merchants/issued_clients.html",
             {**self.admin_site.each_context(request), "title": "API clients issued", "issued": issued},
         )
-        response["Cache-Control"] = "no-store"
-        return response
 
 
 @admin.register(MerchantMembership)
