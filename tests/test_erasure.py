@@ -5,25 +5,16 @@ JSON column of every table is searched for the customers' emails and custom fiel
 """
 
 import pytest
-from django.db import connection
 
 from customers.models import Customer
 from customers.portal import import_jobs
 from tests.api_helpers import URL, detail_url, send
+from tests.db_scan import columns_holding
 from tests.test_admin_site import customer_post
 from tests.test_portal_customers import form_data
 from tests.test_portal_import_export import upload
 
 MARKER = "erasure-probe"
-TEXT_FIELD_TYPES = {
-    "CharField",
-    "TextField",
-    "JSONField",
-    "SlugField",
-    "EmailField",
-    "URLField",
-    "GenericIPAddressField",
-}
 
 
 def email(door: str) -> str:
@@ -32,25 +23,6 @@ def email(door: str) -> str:
 
 def secret(door: str) -> str:
     return f"{MARKER}-secret-{door}"
-
-
-def columns_holding(text: str) -> list[str]:
-    """`table.column` for every text-like column of every table that contains `text`."""
-    found = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor):
-            for column in connection.introspection.get_table_description(cursor, table):
-                if connection.introspection.get_field_type(column.type_code, column) not in TEXT_FIELD_TYPES:
-                    continue
-                name = f"{connection.ops.quote_name(table)}.{connection.ops.quote_name(column.name)}"
-                cursor.execute(
-                    # Table and column names come from the database itself, quoted; the text is a parameter.
-                    f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)} WHERE CAST({name} AS TEXT) LIKE %s",  # noqa: S608
-                    [f"%{text}%"],
-                )
-                if cursor.fetchone()[0]:
-                    found.append(f"{table}.{column.name}")
-    return found
 
 
 def test_the_scan_finds_a_live_customers_email_and_custom_field(merchant, api_client):

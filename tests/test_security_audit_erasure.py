@@ -8,32 +8,16 @@ deleted through the API, the portal and admin.
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.db import connection
 
 from customers.models import AuditEntry, Customer, CustomerEvent, IdempotencyRecord
 from customers.outbox.services import webhook_endpoint_create
+from tests.db_scan import columns_holding
 from tests.test_admin_site import customer_post
 from tests.test_portal_customers import form_data
 
 pytestmark = pytest.mark.django_db
 
 CUSTOMERS = "/api/v1/customers"
-
-
-def columns_holding(text: str) -> list[str]:
-    """Every `table.column` anywhere in the database whose value contains `text`."""
-    quote = connection.ops.quote_name
-    found = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor):
-            for column in connection.introspection.get_table_description(cursor, table):
-                cursor.execute(
-                    f"SELECT COUNT(*) FROM {quote(table)} WHERE CAST({quote(column.name)} AS TEXT) LIKE %s",  # noqa: S608
-                    [f"%{text}%"],
-                )
-                if cursor.fetchone()[0]:
-                    found.append(f"{table}.{column.name}")
-    return found
 
 
 def test_the_scan_finds_a_customer_wherever_it_is(api_client):
