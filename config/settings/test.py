@@ -7,3 +7,15 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import os
+    import tempfile
+
+    # A file, not SQLite's shared in-memory database: that one locks whole tables and
+    # fails at once ("database table is locked") when a background thread writes while
+    # the test reads, where a real file database waits (WAL and a busy timeout, as in
+    # production). One file per test process.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"customer-vault-test-{os.getpid()}.sqlite3")
+    }
