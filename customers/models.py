@@ -43,6 +43,19 @@ class Customer(models.Model):
         name = " ".join(part for part in (self.firstname, self.lastname) if part)
         return name or self.email or self.company or str(self.customer_id)
 
+    def cache_custom_fields(self, fields: list["CustomField"]) -> None:
+        """Make `self.custom_fields.all()` answer `fields` without a query, as prefetch_related does.
+
+        For callers that already hold the customer's fields (just written, or read
+        by hand); `fields` must be all of them, in order.
+        """
+        cached = self.custom_fields.all()
+        cached._result_cache = fields
+        cached._prefetch_done = True
+        for field in fields:
+            field._state.fields_cache["customer"] = self
+        self._prefetched_objects_cache = {**getattr(self, "_prefetched_objects_cache", {}), "custom_fields": cached}
+
 
 class CustomField(models.Model):
     """One custom field of one customer; the value is always stored as text."""

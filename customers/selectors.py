@@ -4,10 +4,12 @@ import base64
 import binascii
 import dataclasses
 import datetime
+import functools
 import json
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Lower
 
@@ -37,15 +39,42 @@ class CustomerPage:
     next_cursor: str | None
 
 
+@functools.cache
+def _customer_get_sql() -> tuple[str, str]:
+    q = connection.ops.quote_name
+
+    def select(model) -> str:
+        return f"SELECT {', '.join(q(f.column) for f in model._meta.concrete_fields)} FROM {q(model._meta.db_table)}"  # noqa: S608
+
+    customer, field = Customer._meta, CustomField._meta
+    # Identifiers come from model metadata, quoted by the backend; values are parameters.
+    return (
+        f"{select(Customer)} WHERE {q(customer.get_field('merchant').column)} = %s AND {q(customer.pk.column)} = %s",
+        f"{select(CustomField)} WHERE {q(field.get_field('customer').column)} = %s "
+        f"ORDER BY {q(field.get_field('position').column)}, {q(field.pk.column)}",
+    )
+
+
 def customer_get(*, merchant: Merchant, customer_id: str | uuid.UUID) -> Customer:
     """The merchant's customer, with custom fields; Customer.DoesNotExist for anything else.
 
     An unknown id, a malformed id and another merchant's id are the same miss.
+    This is `for_merchant(merchant).prefetch_related("custom_fields").get(pk=...)`
+    as two hand-written queries: every retrieve, update and delete starts here,
+    and building those queries cost the ORM three times the CPU of running them.
     """
     pk = parse_uuid(customer_id)
     if pk is None:
         raise Customer.DoesNotExist
-    return Customer.objects.for_merchant(merchant).prefetch_related("custom_fields").get(pk=pk)
+    customer_sql, fields_sql = _customer_get_sql()
+    pk_param = Customer._meta.pk.get_db_prep_value(pk, connection)
+    merchant_param = Merchant._meta.pk.get_db_prep_value(merchant.pk, connection)
+    found = list(Customer.objects.raw(customer_sql, [merchant_param, pk_param]))
+    if not found:
+        raise Customer.DoesNotExist
+    customer = found[0]
+    customer.cache_custom_fields(list(CustomField.objects.raw(fields_sql, [pk_param])))
+    return customer
 
 
 def customer_queryset(

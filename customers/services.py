@@ -46,8 +46,8 @@ class Actor:
 SYSTEM = Actor(AuditEntry.Door.CLI, "system")
 
 
-def _write_custom_fields(customer: Customer, fields: list[CustomFieldData], start: int = 0) -> None:
-    CustomField.objects.bulk_create(
+def _write_custom_fields(customer: Customer, fields: list[CustomFieldData], start: int = 0) -> list[CustomField]:
+    return CustomField.objects.bulk_create(
         [
             CustomField(customer=customer, name=f.name, type=f.type, value=f.value, position=start + i)
             for i, f in enumerate(fields)
@@ -55,11 +55,21 @@ def _write_custom_fields(customer: Customer, fields: list[CustomFieldData], star
     )
 
 
-def _record(customer: Customer, event_type: str, actor: Actor, changed: list[str]) -> None:
-    # Drop any stale prefetch so the snapshot shows the fields just written, and
-    # prefetch them again: the response then reuses them instead of querying again.
-    getattr(customer, "_prefetched_objects_cache", {}).pop("custom_fields", None)
-    prefetch_related_objects([customer], "custom_fields")
+def _record(
+    customer: Customer,
+    event_type: str,
+    actor: Actor,
+    changed: list[str],
+    custom_fields: list[CustomField] | None = None,
+) -> None:
+    """Write the event and the audit entry of a change. `custom_fields`: all of the customer's, when in hand."""
+    if custom_fields is not None:
+        customer.cache_custom_fields(custom_fields)
+    else:
+        # Drop any stale prefetch so the snapshot shows the fields just written, and
+        # prefetch them again: the response then reuses them instead of querying again.
+        getattr(customer, "_prefetched_objects_cache", {}).pop("custom_fields", None)
+        prefetch_related_objects([customer], "custom_fields")
     snapshot = customer_as_dict(customer)
     event_record(merchant=customer.merchant, customer_id=customer.customer_id, type=event_type, snapshot=snapshot)
     AuditEntry.objects.create(
@@ -87,8 +97,8 @@ def customer_create(*, merchant: Merchant, data: Mapping[str, Any], actor: Actor
     """
     cleaned = clean_customer_payload(data)
     customer = Customer.objects.create(merchant=merchant, **cleaned.values)
-    _write_custom_fields(customer, cleaned.custom_fields or [])
-    _record(customer, CustomerEvent.Type.CREATED, actor, created_fields(cleaned))
+    fields = _write_custom_fields(customer, cleaned.custom_fields or [])
+    _record(customer, CustomerEvent.Type.CREATED, actor, created_fields(cleaned), custom_fields=fields)
     return customer
 
 
