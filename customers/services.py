@@ -9,7 +9,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, prefetch_related_objects
+from django.utils import timezone
 
+from customers.bulk_insert import insert_one
 from customers.events import event_record
 from customers.exceptions import VersionMismatch
 from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, IdempotencyRecord
@@ -72,13 +74,19 @@ def _record(
         prefetch_related_objects([customer], "custom_fields")
     snapshot = customer_as_dict(customer)
     event_record(merchant=customer.merchant, customer_id=customer.customer_id, type=event_type, snapshot=snapshot)
-    AuditEntry.objects.create(
-        merchant_id=customer.merchant_id,
-        customer_id=customer.customer_id,
-        action=event_type.split(".")[1],
+    _audit(customer.merchant_id, customer.customer_id, event_type.split(".")[1], actor, changed)
+
+
+def _audit(merchant_id, customer_id, action: str, actor: Actor, changed: list[str]) -> None:
+    insert_one(
+        AuditEntry,
+        merchant=merchant_id,
+        customer_id=customer_id,
+        action=action,
         door=actor.door,
         actor=actor.label[:255],
         changed_fields=changed,
+        created_at=timezone.now(),
     )
 
 
@@ -222,6 +230,4 @@ def customer_delete(*, customer: Customer, actor: Actor = SYSTEM, expected_versi
     customer.delete()
     snapshot = {"customer_id": str(customer_id), "merchant_id": str(merchant.pk)}
     event_record(merchant=merchant, customer_id=customer_id, type=CustomerEvent.Type.DELETED, snapshot=snapshot)
-    AuditEntry.objects.create(
-        merchant=merchant, customer_id=customer_id, action="deleted", door=actor.door, actor=actor.label[:255]
-    )
+    _audit(merchant.pk, customer_id, "deleted", actor, [])
