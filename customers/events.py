@@ -1,7 +1,6 @@
 """Transactional outbox: every customer change writes its event in the change's transaction."""
 
 import datetime
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.bulk_insert import insert_one, insert_rows, reserve_ids
+from customers.ids import uuid7
 from customers.models import CustomerEvent, EventDelivery, WebhookEndpoint
 from merchants.models import Merchant
 
@@ -23,7 +23,7 @@ def event_record(*, merchant: Merchant, customer_id, type: str, snapshot: dict[s
     """
     assert transaction.get_connection().in_atomic_block, "events are written inside the change's transaction"
     now = timezone.now()
-    event_id = uuid.uuid4()
+    event_id = uuid7()
     pk = insert_one(
         CustomerEvent,
         event_id=event_id,
@@ -79,7 +79,7 @@ def event_record_many(
         return
     endpoint_ids = _subscribed_endpoints(merchant, type)
     event_fields = ["event_id", "merchant", "customer_id", "type", "payload", "created_at"]
-    events = [(uuid.uuid4(), merchant.pk, customer_id, type, snapshot, now) for customer_id, snapshot in snapshots]
+    events = [(uuid7(), merchant.pk, customer_id, type, snapshot, now) for customer_id, snapshot in snapshots]
     ids = reserve_ids(CustomerEvent, len(events))
     if ids is not None:
         insert_rows(CustomerEvent, ["id", *event_fields], [(pk, *row) for pk, row in zip(ids, events, strict=True)])

@@ -29,6 +29,7 @@ from django.utils import timezone
 from customers.bulk_insert import insert_rows
 from customers.error_paths import custom_field_error_index
 from customers.events import event_record_many
+from customers.ids import uuid7
 from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery
 from customers.representation import customer_as_dict
 from customers.services import RECORD_FIELDS, Actor, created_fields
@@ -216,7 +217,7 @@ def _prepare_batch(*, merchant: Merchant, actor: Actor, batch: list[CustomerData
     rows = _Rows(now=timezone.now())
     now, label = rows.now, actor.label[:255]
     for cleaned in batch:
-        customer = _NewCustomer(uuid.uuid4(), merchant.pk, now, now, **cleaned.values)
+        customer = _NewCustomer(uuid7(), merchant.pk, now, now, **cleaned.values)
         rows.customers.append(
             (customer.customer_id, merchant.pk, *(cleaned.values[f] for f in RECORD_FIELDS), now, now)
         )

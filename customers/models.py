@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from customers.ids import uuid7
 from merchants.models import Merchant
 
 
@@ -17,7 +18,8 @@ class CustomerQuerySet(models.QuerySet):
 class Customer(models.Model):
     """A merchant's customer record. `customer_id` is assigned here, never taken from input."""
 
-    customer_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Time-ordered (UUIDv7) so that inserts append to the primary key index.
+    customer_id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="customers")
     firstname = models.CharField(max_length=100, null=True, blank=True)
     lastname = models.CharField(max_length=100, null=True, blank=True)
@@ -70,7 +72,8 @@ class CustomField(models.Model):
         EMAIL = "email"
         URL = "url"
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="custom_fields")
+    # No index of its own: the unique (customer, name) constraint's index starts with it.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="custom_fields", db_index=False)
     name = models.CharField(max_length=64)
     type = models.CharField(max_length=16, choices=Type.choices, default=Type.STRING)
     value = models.CharField(max_length=500)
@@ -96,8 +99,9 @@ class CustomerEvent(models.Model):
 
     # The auto-increment id orders events; deliveries of one customer follow it.
     id = models.BigAutoField(primary_key=True)
-    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="customer_events")
+    event_id = models.UUIDField(default=uuid7, unique=True, editable=False)
+    # No index of its own: event_merchant_recent (merchant, -id) starts with it.
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="customer_events", db_index=False)
     # Not a foreign key: the event outlives a deleted customer.
     customer_id = models.UUIDField(db_index=True)
     type = models.CharField(max_length=32, choices=Type.choices)

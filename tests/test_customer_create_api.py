@@ -1,10 +1,12 @@
 """POST /api/v1/customers through HTTP with real client-credentials tokens: the rules of a create."""
 
 import json
+import time
 import uuid
 
 import pytest
 
+from customers.ids import uuid7
 from customers.models import AuditEntry, Customer, CustomerEvent, CustomField
 
 URL = "/api/v1/customers"
@@ -727,7 +729,7 @@ def test_the_201_carries_the_id_location_and_the_whole_customer(api_client, merc
     assert response["Content-Type"] == "application/json"
     payload = response.json()
     customer_id = payload["customer_id"]
-    assert uuid.UUID(customer_id).version == 4
+    assert uuid.UUID(customer_id).version == 7
     assert response["Location"] == f"/api/v1/customers/{customer_id}"
     data = payload["data"]
     assert set(data) == {
@@ -840,3 +842,26 @@ def test_an_integer_too_long_for_the_json_parser_is_a_400(api_client):
     response = post(api_client, raw)
 
     assert assert_problem(response, 400)["type"] == "/problems/malformed-json"
+
+
+def test_customer_and_event_ids_are_time_ordered_uuid7(api_client, monkeypatch):
+    first = api_client.post("/api/v1/customers", {"firstname": "Ada"}, format="json").json()["customer_id"]
+    monkeypatch.setattr("time.time_ns", lambda real=time.time_ns: real() + 5_000_000)  # 5 ms later
+    second = api_client.post("/api/v1/customers", {"firstname": "Grace"}, format="json").json()["customer_id"]
+
+    ids = [uuid.UUID(first), uuid.UUID(second)]
+    assert [i.version for i in ids] == [7, 7]
+    assert ids[0] < ids[1]
+    events = CustomerEvent.objects.filter(customer_id__in=ids).order_by("id")
+    assert [e.event_id.version for e in events] == [7, 7]
+    assert events[0].event_id < events[1].event_id
+
+
+def test_uuid7_puts_the_unix_milliseconds_in_its_first_48_bits_and_is_random_after():
+    before = time.time_ns() // 1_000_000
+    ids = [uuid7() for _ in range(1000)]
+    after = time.time_ns() // 1_000_000
+
+    assert all(before <= i.int >> 80 <= after for i in ids)
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert len(set(ids)) == 1000
