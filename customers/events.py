@@ -7,6 +7,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.sql import column_list, fetch_all, model_from_row
 from customers.bulk_insert import insert_one, insert_rows, reserve_ids
 from customers.ids import uuid7
 from customers.models import CustomerEvent, EventDelivery, WebhookEndpoint
@@ -53,16 +54,17 @@ def event_record(*, merchant: Merchant, customer_id, type: str, snapshot: dict[s
 
 def _subscribed_endpoints(merchant: Merchant, type: str) -> list:
     """Ids of the merchant's active webhook endpoints that take events of `type`."""
-    # A hand-written query because every change runs it (see insert_one); the
-    # event-type filter is in Python, as JSON containment differs between databases.
+    # Hand-written because every change runs it (config/sql.py); the event-type
+    # filter is in Python, as JSON containment differs between databases.
     meta = WebhookEndpoint._meta
     q = connection.ops.quote_name
+    fields = ("id", "enabled_events")
     statement = (
-        f"SELECT {q(meta.pk.column)}, {q(meta.get_field('enabled_events').column)} "  # noqa: S608
-        f"FROM {q(meta.db_table)} WHERE {q(meta.get_field('merchant').column)} = %s "
-        f"AND {q(meta.get_field('is_active').column)}"
+        f"SELECT {column_list(WebhookEndpoint, fields)} FROM {q(meta.db_table)} "  # noqa: S608
+        f"WHERE {q(meta.get_field('merchant').column)} = %s AND {q(meta.get_field('is_active').column)}"
     )
-    endpoints = WebhookEndpoint.objects.raw(statement, [meta.pk.get_db_prep_value(merchant.pk, connection)])
+    rows = fetch_all(statement, [meta.pk.get_db_prep_value(merchant.pk, connection)])
+    endpoints = [model_from_row(WebhookEndpoint, fields, row) for row in rows]
     return [endpoint.pk for endpoint in endpoints if type in endpoint.enabled_events]
 
 

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Lower
 
+from config.sql import column_list, concrete_attnames, fetch_all, model_from_row
 from customers.ids import parse_uuid
 from customers.models import Customer, CustomField
 from merchants.models import Merchant
@@ -42,15 +43,13 @@ class CustomerPage:
 @functools.cache
 def _customer_get_sql() -> tuple[str, str]:
     q = connection.ops.quote_name
-
-    def select(model) -> str:
-        return f"SELECT {', '.join(q(f.column) for f in model._meta.concrete_fields)} FROM {q(model._meta.db_table)}"  # noqa: S608
-
     customer, field = Customer._meta, CustomField._meta
     # Identifiers come from model metadata, quoted by the backend; values are parameters.
     return (
-        f"{select(Customer)} WHERE {q(customer.get_field('merchant').column)} = %s AND {q(customer.pk.column)} = %s",
-        f"{select(CustomField)} WHERE {q(field.get_field('customer').column)} = %s "
+        f"SELECT {column_list(Customer, concrete_attnames(Customer))} FROM {q(customer.db_table)} "  # noqa: S608
+        f"WHERE {q(customer.get_field('merchant').column)} = %s AND {q(customer.pk.column)} = %s",
+        f"SELECT {column_list(CustomField, concrete_attnames(CustomField))} FROM {q(field.db_table)} "  # noqa: S608
+        f"WHERE {q(field.get_field('customer').column)} = %s "
         f"ORDER BY {q(field.get_field('position').column)}, {q(field.pk.column)}",
     )
 
@@ -60,8 +59,8 @@ def customer_get(*, merchant: Merchant, customer_id: str | uuid.UUID) -> Custome
 
     An unknown id, a malformed id and another merchant's id are the same miss.
     This is `for_merchant(merchant).prefetch_related("custom_fields").get(pk=...)`
-    as two hand-written queries: every retrieve, update and delete starts here,
-    and building those queries cost the ORM three times the CPU of running them.
+    as two hand-written queries (config/sql.py): every retrieve, update and
+    delete starts here.
     """
     pk = parse_uuid(customer_id)
     if pk is None:
@@ -69,11 +68,14 @@ def customer_get(*, merchant: Merchant, customer_id: str | uuid.UUID) -> Custome
     customer_sql, fields_sql = _customer_get_sql()
     pk_param = Customer._meta.pk.get_db_prep_value(pk, connection)
     merchant_param = Merchant._meta.pk.get_db_prep_value(merchant.pk, connection)
-    found = list(Customer.objects.raw(customer_sql, [merchant_param, pk_param]))
-    if not found:
+    rows = fetch_all(customer_sql, [merchant_param, pk_param])
+    if not rows:
         raise Customer.DoesNotExist
-    customer = found[0]
-    customer.cache_custom_fields(list(CustomField.objects.raw(fields_sql, [pk_param])))
+    customer = model_from_row(Customer, concrete_attnames(Customer), rows[0])
+    fields = [
+        model_from_row(CustomField, concrete_attnames(CustomField), row) for row in fetch_all(fields_sql, [pk_param])
+    ]
+    customer.cache_custom_fields(fields)
     return customer
 
 

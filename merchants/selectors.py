@@ -7,26 +7,29 @@ from django.db import connection
 from django.db.models import QuerySet
 from oauth2_provider.models import get_access_token_model
 
+from config.sql import column_list, fetch_all, model_from_row
 from merchants.models import Merchant, MerchantMembership, OAuthClient
+
+_TOKEN_FIELDS = ("id", "expires", "scope", "application_id")
+_CLIENT_FIELDS = ("id", "client_id", "merchant_id")
+_MERCHANT_FIELDS = ("id", "name", "is_active")
 
 
 @functools.cache
 def _access_token_sql() -> str:
-    token, client, merchant = get_access_token_model()._meta, OAuthClient._meta, Merchant._meta
+    token, client, merchant = get_access_token_model(), OAuthClient, Merchant
     q = connection.ops.quote_name
 
-    def column(meta, name: str) -> str:
-        return q(meta.get_field(name).column)
+    def column(model, name: str) -> str:
+        return q(model._meta.get_field(name).column)
 
     # Identifiers come from model metadata, quoted by the backend; the checksum is a parameter.
     return (
-        f"SELECT t.{column(token, 'id')}, t.{column(token, 'expires')}, t.{column(token, 'scope')}, "  # noqa: S608
-        f"t.{column(token, 'application')}, c.{column(client, 'client_id')} AS client_client_id, "
-        f"c.{column(client, 'merchant')} AS client_merchant_id, m.{column(merchant, 'name')} AS merchant_name, "
-        f"m.{column(merchant, 'is_active')} AS merchant_is_active "
-        f"FROM {q(token.db_table)} t "
-        f"JOIN {q(client.db_table)} c ON c.{column(client, 'id')} = t.{column(token, 'application')} "
-        f"JOIN {q(merchant.db_table)} m ON m.{column(merchant, 'id')} = c.{column(client, 'merchant')} "
+        f"SELECT {column_list(token, _TOKEN_FIELDS, 't')}, {column_list(client, _CLIENT_FIELDS, 'c')}, "  # noqa: S608
+        f"{column_list(merchant, _MERCHANT_FIELDS, 'm')} "
+        f"FROM {q(token._meta.db_table)} t "
+        f"JOIN {q(client._meta.db_table)} c ON c.{column(client, 'id')} = t.{column(token, 'application')} "
+        f"JOIN {q(merchant._meta.db_table)} m ON m.{column(merchant, 'id')} = c.{column(client, 'merchant')} "
         f"WHERE t.{column(token, 'token_checksum')} = %s"
     )
 
@@ -36,31 +39,18 @@ def access_token_lookup(*, token: str):
 
     The same lookup as the toolkit's (by the SHA-256 checksum it stores), as one
     hand-written query because every API request makes it: building the ORM
-    query with its joins cost four times the CPU of running it (docs/SCALING.md).
+    query with its joins cost four times the CPU of running it (config/sql.py).
     Expiry is for the caller to check. Fields not selected load on access.
     """
     checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-    found = list(get_access_token_model().objects.raw(_access_token_sql(), [checksum]))
-    if not found:
+    rows = fetch_all(_access_token_sql(), [checksum])
+    if not rows:
         return None
-    access_token = found[0]
-    # Columns from the joined tables come back raw (e.g. SQLite's hex UUIDs and 0/1 booleans).
-    merchant_pk = Merchant._meta.pk.to_python(access_token.client_merchant_id)
-    merchant = Merchant.from_db(
-        access_token._state.db,
-        ["id", "name", "is_active"],
-        [
-            merchant_pk,
-            access_token.merchant_name,
-            Merchant._meta.get_field("is_active").to_python(access_token.merchant_is_active),
-        ],
-    )
-    client = OAuthClient.from_db(
-        access_token._state.db,
-        ["id", "client_id", "merchant_id"],
-        [access_token.application_id, access_token.client_client_id, merchant_pk],
-    )
-    client.merchant = merchant
+    row = rows[0]
+    ends = (len(_TOKEN_FIELDS), len(_TOKEN_FIELDS) + len(_CLIENT_FIELDS))
+    access_token = model_from_row(get_access_token_model(), _TOKEN_FIELDS, row[: ends[0]])
+    client = model_from_row(OAuthClient, _CLIENT_FIELDS, row[ends[0] : ends[1]])
+    client.merchant = model_from_row(Merchant, _MERCHANT_FIELDS, row[ends[1] :])
     access_token.application = client
     return access_token
 

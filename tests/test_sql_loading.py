@@ -1,0 +1,54 @@
+"""config/sql.py loads hand-written SELECTs into model instances exactly as the ORM would."""
+
+from django.db import connection
+
+from config.sql import column_list, concrete_attnames, fetch_all, model_from_row
+from customers.models import Customer
+from merchants.selectors import access_token_lookup
+from tests.conftest import fetch_token
+from tests.factories import CustomerFactory
+
+
+def select(model, attnames, pk):
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk_column = connection.ops.quote_name(model._meta.pk.column)
+    statement = f"SELECT {column_list(model, attnames)} FROM {table} WHERE {pk_column} = %s"  # noqa: S608
+    return fetch_all(statement, [model._meta.pk.get_db_prep_value(pk, connection)])[0]
+
+
+def test_a_row_loads_into_the_same_values_as_the_orm_gives_in_any_column_order(merchant):
+    stored = CustomerFactory(merchant=merchant, email="ada@example.com", address_country="GBR")
+    expected = Customer.objects.get(pk=stored.pk)
+
+    for attnames in (concrete_attnames(Customer), tuple(reversed(concrete_attnames(Customer)))):
+        loaded = model_from_row(Customer, attnames, select(Customer, attnames, stored.pk))
+
+        for name in concrete_attnames(Customer):
+            assert getattr(loaded, name) == getattr(expected, name), name
+            assert type(getattr(loaded, name)) is type(getattr(expected, name)), name
+        assert loaded._state.adding is False
+        assert loaded._state.db == "default"
+
+
+def test_fields_left_out_of_the_select_are_deferred_and_load_on_access(merchant):
+    stored = CustomerFactory(merchant=merchant, firstname="Ada", email="ada@example.com")
+
+    loaded = model_from_row(Customer, ("email", "customer_id"), select(Customer, ("email", "customer_id"), stored.pk))
+
+    assert loaded.get_deferred_fields() >= {"firstname", "merchant_id"}
+    assert loaded.email == "ada@example.com"
+    assert loaded.firstname == "Ada"
+
+
+def test_the_token_lookup_loads_the_token_its_client_and_its_merchant_with_real_types(issued_client):
+    raw = fetch_token(issued_client.client.client_id, issued_client.client_secret)["access_token"]
+
+    token = access_token_lookup(token=raw)
+
+    assert token.application.pk == issued_client.client.pk
+    assert token.application.client_id == issued_client.client.client_id
+    assert token.application.merchant == issued_client.client.merchant
+    assert token.application.merchant.pk == issued_client.client.merchant.pk
+    assert token.application.merchant.is_active is True
+    assert token.is_expired() is False
+    assert access_token_lookup(token=raw + "x") is None
