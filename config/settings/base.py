@@ -102,6 +102,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DATABASE_PREPARED_STATEMENTS", default=True
+):
+    # Parameters bound on the server, and each statement a connection has run twice
+    # prepared: PostgreSQL then skips parsing and planning it. This halved the
+    # database CPU of a create and of a retrieve (docs/SCALING.md). Set
+    # DATABASE_PREPARED_STATEMENTS=0 behind a pooler in transaction mode that cannot
+    # keep prepared statements (PgBouncer before 1.21, or without max_prepared_statements).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 2})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
