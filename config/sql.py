@@ -11,7 +11,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 M = TypeVar("M", bound=models.Model)
 
@@ -53,14 +53,15 @@ def _loader(model: type[models.Model], attnames: tuple[str, ...], vendor: str):
 
 def model_from_row(model: type[M], attnames: Sequence[str], values: Sequence[Any]) -> M:
     """An instance of `model` as the ORM would load it from these column values (other fields deferred)."""
+    db = connections[DEFAULT_DB_ALIAS]  # the object itself: each attribute of the proxy is a thread-local lookup
     names, converted = [], []
-    for position, column, converters, attname in _loader(model, tuple(attnames), connection.vendor):
+    for position, column, converters, attname in _loader(model, tuple(attnames), db.vendor):
         value = values[position]
         for converter in converters:
-            value = converter(value, column, connection)
+            value = converter(value, column, db)
         names.append(attname)
         converted.append(value)
-    return model.from_db(connection.alias, names, converted)
+    return model.from_db(db.alias, names, converted)
 
 
 def fetch_all(statement: str, params: Sequence[Any]) -> list[tuple]:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from psycopg import sql
 
 
@@ -115,11 +115,12 @@ def insert_one(model: type[models.Model], **values: Any) -> Any:
     through each field's own conversion (`get_db_prep_save`), as the ORM's do.
     Both PostgreSQL and SQLite (3.35 and later) support RETURNING.
     """
-    statement, given, rest = _insert_one_statement(model, tuple(values), connection.vendor)
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(given, values.values(), strict=True)]
+    db = connections[DEFAULT_DB_ALIAS]  # the object itself: each attribute of the proxy is a thread-local lookup
+    statement, given, rest = _insert_one_statement(model, tuple(values), db.vendor)
+    params = [field.get_db_prep_save(value, db) for field, value in zip(given, values.values(), strict=True)]
     # Defaults are taken per row: a callable default (a list, a timestamp) must not be shared.
-    params += [field.get_db_prep_save(field.get_default(), connection) for field in rest]
-    with connection.cursor() as cursor:
+    params += [field.get_db_prep_save(field.get_default(), db) for field in rest]
+    with db.cursor() as cursor:
         cursor.execute(statement, params)
         pk = cursor.fetchone()[0]
     return model._meta.pk.to_python(pk)
