@@ -1,9 +1,11 @@
 """gunicorn settings for production: `gunicorn -c gunicorn.conf.py config.wsgi`.
 
 Defaults were chosen by measurement on a 2-core machine (bench/run.py; numbers in
-docs/SCALING.md): threaded workers keep HTTP connections alive and overlap the
-waits on PostgreSQL, and two processes per core keep both cores busy while one
-process waits on the GIL. Every setting can be overridden from the environment.
+docs/SCALING.md): gthread workers keep HTTP connections alive, two processes per
+core keep both cores busy while one waits on PostgreSQL, and two threads each
+(not four) let a slow request (a CSV export) share its process without the GIL
+contention of more threads, which cost 10-25% more CPU per request. Every
+setting can be overridden from the environment.
 """
 
 import os
@@ -13,7 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
+threads = int(os.environ.get("GUNICORN_THREADS", 2))
 # Enough for a load balancer's pooled connections, well above the workers' threads.
 backlog = int(os.environ.get("GUNICORN_BACKLOG", 2048))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 75))  # longer than typical LB idle timeouts (60 s)
