@@ -92,35 +92,48 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
 
 
 @functools.cache
-def _insert_one_statement(model: type[models.Model], names: tuple[str, ...], vendor: str):
+def _insert_statement(model: type[models.Model], names: tuple[str, ...], vendor: str, row_count: int):
     given, rest = _fields(model, names)
     fields = given + [field for field, _ in rest]
     quote = connection.ops.quote_name
+    row = "({})".format(", ".join(["%s"] * len(fields)))
     # Identifiers come from model metadata, quoted by the backend; values are parameters.
-    statement = "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(  # noqa: S608
+    statement = "INSERT INTO {} ({}) VALUES {} RETURNING {}".format(  # noqa: S608
         quote(model._meta.db_table),
         ", ".join(quote(field.column) for field in fields),
-        ", ".join(["%s"] * len(fields)),
+        ", ".join([row] * row_count),
         quote(model._meta.pk.column),
     )
     return statement, given, [field for field, _ in rest]
 
 
-def insert_one(model: type[models.Model], **values: Any) -> Any:
-    """INSERT one row of `model` with these field values (other columns get their defaults); returns its pk.
+def insert_values(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[Any]:
+    """INSERT `rows` (values in the order of `names`; other columns get their defaults) in one statement.
 
-    For rows written on every API call (events, deliveries, audit entries): the
-    statement is built once per model and set of fields, where `objects.create`
-    builds it again each time at several times the cost of running it. Values go
-    through each field's own conversion (`get_db_prep_save`), as the ORM's do.
-    Both PostgreSQL and SQLite (3.35 and later) support RETURNING.
+    Returns the new primary keys in the order of `rows`, as bulk_create relies on
+    RETURNING to give them. For rows written on every API call (a customer's
+    custom fields, events, deliveries, audit entries): the statement is built
+    once per model, fields and row count, where the ORM builds it again each time
+    at several times the cost of running it (and Django 5.2's bulk_create adapts
+    every column as an array). Values go through each field's own conversion
+    (`get_db_prep_save`), as the ORM's do. PostgreSQL and SQLite (3.35 and later)
+    both support RETURNING.
     """
+    if not rows:
+        return []
     db = connections[DEFAULT_DB_ALIAS]  # the object itself: each attribute of the proxy is a thread-local lookup
-    statement, given, rest = _insert_one_statement(model, tuple(values), db.vendor)
-    params = [field.get_db_prep_save(value, db) for field, value in zip(given, values.values(), strict=True)]
-    # Defaults are taken per row: a callable default (a list, a timestamp) must not be shared.
-    params += [field.get_db_prep_save(field.get_default(), db) for field in rest]
+    statement, given, rest = _insert_statement(model, tuple(names), db.vendor, len(rows))
+    params = []
+    for row in rows:
+        params += [field.get_db_prep_save(value, db) for field, value in zip(given, row, strict=True)]
+        # Defaults are taken per row: a callable default (a list, a timestamp) must not be shared.
+        params += [field.get_db_prep_save(field.get_default(), db) for field in rest]
     with db.cursor() as cursor:
         cursor.execute(statement, params)
-        pk = cursor.fetchone()[0]
-    return model._meta.pk.to_python(pk)
+        pks = [pk for (pk,) in cursor.fetchall()]
+    return [model._meta.pk.to_python(pk) for pk in pks]
+
+
+def insert_one(model: type[models.Model], **values: Any) -> Any:
+    """`insert_values` for one row given as field=value; returns its primary key."""
+    return insert_values(model, tuple(values), [tuple(values.values())])[0]

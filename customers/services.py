@@ -7,11 +7,11 @@ from typing import Any
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
-from customers.bulk_insert import insert_one
+from customers.bulk_insert import insert_one, insert_values
 from customers.events import event_record
 from customers.exceptions import VersionMismatch
 from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, IdempotencyRecord
@@ -49,12 +49,11 @@ SYSTEM = Actor(AuditEntry.Door.CLI, "system")
 
 
 def _write_custom_fields(customer: Customer, fields: list[CustomFieldData], start: int = 0) -> list[CustomField]:
-    return CustomField.objects.bulk_create(
-        [
-            CustomField(customer=customer, name=f.name, type=f.type, value=f.value, position=start + i)
-            for i, f in enumerate(fields)
-        ]
-    )
+    """Insert the fields (one statement, see insert_values) and return them as saved instances."""
+    rows = [(customer.pk, f.name, f.type, f.value, start + i) for i, f in enumerate(fields)]
+    pks = insert_values(CustomField, ("customer", "name", "type", "value", "position"), rows)
+    columns = ("id", "customer_id", "name", "type", "value", "position")
+    return [CustomField.from_db(DEFAULT_DB_ALIAS, columns, (pk, *row)) for pk, row in zip(pks, rows, strict=True)]
 
 
 def _record(
