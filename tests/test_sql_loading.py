@@ -1,9 +1,10 @@
-"""config/sql.py loads hand-written SELECTs into model instances exactly as the ORM would."""
+"""Hand-written SQL on the hot paths: config/sql.py loads rows as the ORM would; insert_values writes them."""
 
 from django.db import connection
 
 from config.sql import column_list, concrete_attnames, fetch_all, model_from_row
-from customers.models import Customer
+from customers.bulk_insert import insert_values
+from customers.models import Customer, CustomField
 from merchants.selectors import access_token_lookup
 from tests.conftest import fetch_token
 from tests.factories import CustomerFactory
@@ -52,3 +53,13 @@ def test_the_token_lookup_loads_the_token_its_client_and_its_merchant_with_real_
     assert token.application.merchant.is_active is True
     assert token.is_expired() is False
     assert access_token_lookup(token=raw + "x") is None
+
+
+def test_insert_values_returns_the_new_primary_keys_in_the_order_of_the_rows(merchant):
+    customer = CustomerFactory(merchant=merchant)
+    rows = [(customer.pk, f"f{i}", "integer", str(i), i) for i in (3, 1, 2)]
+
+    pks = insert_values(CustomField, ("customer", "name", "type", "value", "position"), rows)
+
+    assert [CustomField.objects.get(pk=pk).name for pk in pks] == ["f3", "f1", "f2"]
+    assert insert_values(CustomField, ("customer", "name"), []) == []
