@@ -1,6 +1,7 @@
 """Transactional outbox: every customer change writes its event in the change's transaction."""
 
 import datetime
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -8,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.sql import column_list, fetch_all, model_from_row
-from customers.bulk_insert import insert_one, insert_rows, reserve_ids
+from customers.bulk_insert import insert_one, insert_rows, insert_values, reserve_ids
 from customers.ids import uuid7
 from customers.models import CustomerEvent, EventDelivery, WebhookEndpoint
 from merchants.models import Merchant
@@ -37,10 +38,11 @@ def event_record(*, merchant: Merchant, customer_id, type: str, snapshot: dict[s
     destinations = [(EventDelivery.GATEWAY, None)] + [
         (EventDelivery.WEBHOOK, endpoint_id) for endpoint_id in _subscribed_endpoints(merchant, type)
     ]
-    for destination, endpoint in destinations:
-        insert_one(
-            EventDelivery, event=pk, destination=destination, endpoint=endpoint, next_attempt_at=now, created_at=now
-        )
+    insert_values(
+        EventDelivery,
+        ("event", "destination", "endpoint", "next_attempt_at", "created_at"),
+        [(pk, destination, endpoint, now, now) for destination, endpoint in destinations],
+    )
     return CustomerEvent(
         id=pk,
         event_id=event_id,
@@ -52,19 +54,26 @@ def event_record(*, merchant: Merchant, customer_id, type: str, snapshot: dict[s
     )
 
 
+@functools.cache
+def _subscribed_endpoints_sql() -> str:
+    meta = WebhookEndpoint._meta
+    q = connection.ops.quote_name
+    # Identifiers come from model metadata, quoted by the backend; the merchant is a parameter.
+    return (
+        f"SELECT {column_list(WebhookEndpoint, _ENDPOINT_FIELDS)} FROM {q(meta.db_table)} "  # noqa: S608
+        f"WHERE {q(meta.get_field('merchant').column)} = %s AND {q(meta.get_field('is_active').column)}"
+    )
+
+
+_ENDPOINT_FIELDS = ("id", "enabled_events")
+
+
 def _subscribed_endpoints(merchant: Merchant, type: str) -> list:
     """Ids of the merchant's active webhook endpoints that take events of `type`."""
     # Hand-written because every change runs it (config/sql.py); the event-type
     # filter is in Python, as JSON containment differs between databases.
-    meta = WebhookEndpoint._meta
-    q = connection.ops.quote_name
-    fields = ("id", "enabled_events")
-    statement = (
-        f"SELECT {column_list(WebhookEndpoint, fields)} FROM {q(meta.db_table)} "  # noqa: S608
-        f"WHERE {q(meta.get_field('merchant').column)} = %s AND {q(meta.get_field('is_active').column)}"
-    )
-    rows = fetch_all(statement, [meta.pk.get_db_prep_value(merchant.pk, connection)])
-    endpoints = [model_from_row(WebhookEndpoint, fields, row) for row in rows]
+    rows = fetch_all(_subscribed_endpoints_sql(), [WebhookEndpoint._meta.pk.get_db_prep_value(merchant.pk, connection)])
+    endpoints = [model_from_row(WebhookEndpoint, _ENDPOINT_FIELDS, row) for row in rows]
     return [endpoint.pk for endpoint in endpoints if type in endpoint.enabled_events]
 
 
