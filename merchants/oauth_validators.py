@@ -7,9 +7,9 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 class MerchantOAuth2Validator(OAuth2Validator):
     """The toolkit's validator, loading the token's client's merchant in the same query.
 
-    Every API request needs the merchant (MerchantTokenAuthentication checks it
-    is active and scopes the request to it); the stock loader would leave it to
-    one more query per request. Same lookup otherwise: by SHA-256 checksum.
+    Used by the toolkit's own endpoints (token, revocation, introspection). API
+    requests check their bearer token with merchants.selectors.access_token_lookup,
+    the same lookup by SHA-256 checksum as one prepared query.
     """
 
     def _load_access_token(self, token):
