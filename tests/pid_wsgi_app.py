@@ -1,0 +1,11 @@
+"""A WSGI app for tests/test_gunicorn_worker.py: answers, after 20 ms of work, with its process id."""
+
+import os
+import time
+
+
+def application(environ, start_response):
+    time.sleep(0.02)
+    body = str(os.getpid()).encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]

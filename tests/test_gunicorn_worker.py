@@ -1,0 +1,78 @@
+"""config.workers.BalancedThreadWorker: kept-alive connections spread evenly over the processes."""
+
+import collections
+import http.client
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server():
+    """gunicorn with 2 single-threaded BalancedThreadWorker processes serving tests/pid_wsgi_app.py."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "--worker-class", "config.workers.BalancedThreadWorker",
+        "--workers", "2", "--threads", "1", "--bind", f"127.0.0.1:{port}", "--keep-alive", "30",
+        "--no-control-socket", "tests.pid_wsgi_app:application",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.1)
+        time.sleep(1)  # both workers up and listening
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def serve_connections(port: int, connections: int, requests_each: int) -> list[list[str]]:
+    """Open the connections at once; each sends its requests one after another on one kept-alive connection."""
+    answers: list[list[str]] = [[] for _ in range(connections)]
+    start = threading.Barrier(connections)
+
+    def client(i: int) -> None:
+        start.wait()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for _ in range(requests_each):
+            conn.request("GET", "/")
+            answers[i].append(conn.getresponse().read().decode())
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_kept_alive_connections_are_split_evenly_between_the_processes_and_each_is_served(server):
+    answers = serve_connections(server, connections=8, requests_each=10)
+
+    assert all(len(a) == 10 for a in answers)  # every connection was accepted and answered throughout
+    assert all(len(set(a)) == 1 for a in answers)  # a kept-alive connection stays with its process
+    per_process = collections.Counter(a[0] for a in answers)
+    assert len(per_process) == 2
+    assert max(per_process.values()) - min(per_process.values()) <= 2, per_process
