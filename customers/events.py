@@ -9,49 +9,33 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.sql import column_list, fetch_all, model_from_row
-from customers.bulk_insert import insert_one, insert_rows, insert_values, reserve_ids
+from customers.bulk_insert import Insert, PrimaryKeyOf, insert_rows, reserve_ids
 from customers.ids import uuid7
 from customers.models import CustomerEvent, EventDelivery, WebhookEndpoint
 from merchants.models import Merchant
 
 
-def event_record(*, merchant: Merchant, customer_id, type: str, snapshot: dict[str, Any]) -> CustomerEvent:
-    """Write the event and one pending delivery per destination.
+def event_inserts(*, merchant: Merchant, customer_id, type: str, snapshot: dict[str, Any], first: int) -> list[Insert]:
+    """The event and its pending deliveries, one per destination, as the `Insert`s at `first` and `first + 1`.
 
-    Must run inside the transaction of the change, so that a rolled-back change
-    leaves no event and a committed one always has its event. The gateway
-    delivery is always queued: while GATEWAY_URL is unset the worker leaves it
-    pending instead of dropping it.
+    Write them with `insert_all` together with the change itself, or inside its
+    transaction: a rolled-back change must leave no event, and a committed one
+    always has its event. The gateway delivery is always queued: while
+    GATEWAY_URL is unset the worker leaves it pending instead of dropping it.
     """
-    assert transaction.get_connection().in_atomic_block, "events are written inside the change's transaction"
     now = timezone.now()
-    event_id = uuid7()
-    pk = insert_one(
-        CustomerEvent,
-        event_id=event_id,
-        merchant=merchant.pk,
-        customer_id=customer_id,
-        type=type,
-        payload=snapshot,
-        created_at=now,
-    )
+    event = (uuid7(), merchant.pk, customer_id, type, snapshot, now)
     destinations = [(EventDelivery.GATEWAY, None)] + [
         (EventDelivery.WEBHOOK, endpoint_id) for endpoint_id in _subscribed_endpoints(merchant, type)
     ]
-    insert_values(
-        EventDelivery,
-        ("event", "destination", "endpoint", "next_attempt_at", "created_at"),
-        [(pk, destination, endpoint, now, now) for destination, endpoint in destinations],
-    )
-    return CustomerEvent(
-        id=pk,
-        event_id=event_id,
-        merchant=merchant,
-        customer_id=customer_id,
-        type=type,
-        payload=snapshot,
-        created_at=now,
-    )
+    return [
+        Insert(CustomerEvent, ("event_id", "merchant", "customer_id", "type", "payload", "created_at"), [event]),
+        Insert(
+            EventDelivery,
+            ("event", "destination", "endpoint", "next_attempt_at", "created_at"),
+            [(PrimaryKeyOf(first), destination, endpoint, now, now) for destination, endpoint in destinations],
+        ),
+    ]
 
 
 @functools.cache
@@ -80,7 +64,7 @@ def _subscribed_endpoints(merchant: Merchant, type: str) -> list:
 def event_record_many(
     *, merchant: Merchant, type: str, snapshots: Sequence[tuple[Any, dict[str, Any]]], now: datetime.datetime
 ) -> None:
-    """`event_record` for many customers at once (the bulk import): the same rows, by COPY on PostgreSQL.
+    """`event_inserts` for many customers at once (the bulk import): the same rows, by COPY on PostgreSQL.
 
     `snapshots` holds (customer_id, snapshot) pairs; events get increasing ids
     in that order. `now` is the events' and deliveries' created_at.

@@ -1,7 +1,7 @@
 """Writes to customers. Every door (API, portal, admin, import) calls these."""
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib.admin.models import LogEntry
@@ -11,9 +11,10 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
-from customers.bulk_insert import insert_one, insert_values
-from customers.events import event_record
+from customers.bulk_insert import Insert, insert_all
+from customers.events import event_inserts
 from customers.exceptions import VersionMismatch
+from customers.ids import uuid7
 from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, IdempotencyRecord
 from customers.representation import customer_as_dict
 from customers.validation import (
@@ -48,45 +49,63 @@ class Actor:
 SYSTEM = Actor(AuditEntry.Door.CLI, "system")
 
 
-def _write_custom_fields(customer: Customer, fields: list[CustomFieldData], start: int = 0) -> list[CustomField]:
-    """Insert the fields (one statement, see insert_values) and return them as saved instances."""
-    rows = [(customer.pk, f.name, f.type, f.value, start + i) for i, f in enumerate(fields)]
-    pks = insert_values(CustomField, ("customer", "name", "type", "value", "position"), rows)
-    columns = ("id", "customer_id", "name", "type", "value", "position")
-    return [CustomField.from_db(DEFAULT_DB_ALIAS, columns, (pk, *row)) for pk, row in zip(pks, rows, strict=True)]
+CUSTOMER_COLUMNS = ("customer_id", "merchant", *RECORD_FIELDS, "created_at", "updated_at")
+CUSTOM_FIELD_COLUMNS = ("customer", "name", "type", "value", "position")
+
+
+def _custom_fields_insert(customer: Customer, fields: list[CustomFieldData], start: int = 0) -> Insert:
+    return Insert(
+        CustomField,
+        CUSTOM_FIELD_COLUMNS,
+        [(customer.pk, f.name, f.type, f.value, start + i) for i, f in enumerate(fields)],
+    )
 
 
 def _record(
-    customer: Customer,
-    event_type: str,
-    actor: Actor,
-    changed: list[str],
-    custom_fields: list[CustomField] | None = None,
-) -> None:
-    """Write the event and the audit entry of a change. `custom_fields`: all of the customer's, when in hand."""
-    if custom_fields is not None:
-        customer.cache_custom_fields(custom_fields)
-    else:
+    customer: Customer, event_type: str, actor: Actor, changed: list[str], changes: Sequence[Insert] = ()
+) -> list[list[Any]]:
+    """Write `changes` (rows of the change not yet written) with the change's event and audit entry.
+
+    The snapshot is taken from `customer` and its custom fields as they are after
+    the change. Returns the new primary keys of each of `changes` (see insert_all).
+    """
+    if not changes:
         # Drop any stale prefetch so the snapshot shows the fields just written, and
         # prefetch them again: the response then reuses them instead of querying again.
         getattr(customer, "_prefetched_objects_cache", {}).pop("custom_fields", None)
         prefetch_related_objects([customer], "custom_fields")
     snapshot = customer_as_dict(customer)
-    event_record(merchant=customer.merchant, customer_id=customer.customer_id, type=event_type, snapshot=snapshot)
-    _audit(customer.merchant_id, customer.customer_id, event_type.split(".")[1], actor, changed)
-
-
-def _audit(merchant_id, customer_id, action: str, actor: Actor, changed: list[str]) -> None:
-    insert_one(
-        AuditEntry,
-        merchant=merchant_id,
-        customer_id=customer_id,
-        action=action,
-        door=actor.door,
-        actor=actor.label[:255],
-        changed_fields=changed,
-        created_at=timezone.now(),
+    return _write_with_event(
+        changes,
+        merchant=customer.merchant,
+        customer_id=customer.customer_id,
+        event_type=event_type,
+        snapshot=snapshot,
+        actor=actor,
+        changed=changed,
     )
+
+
+def _write_with_event(
+    changes: Sequence[Insert],
+    *,
+    merchant: Merchant,
+    customer_id,
+    event_type: str,
+    snapshot: dict[str, Any],
+    actor: Actor,
+    changed: list[str],
+) -> list[list[Any]]:
+    """`changes`, the event with its deliveries, and the audit entry, all in one `insert_all`."""
+    audit = Insert(
+        AuditEntry,
+        ("merchant", "customer_id", "action", "door", "actor", "changed_fields", "created_at"),
+        [(merchant.pk, customer_id, event_type.split(".")[1], actor.door, actor.label[:255], changed, timezone.now())],
+    )
+    event = event_inserts(
+        merchant=merchant, customer_id=customer_id, type=event_type, snapshot=snapshot, first=len(changes)
+    )
+    return insert_all([*changes, *event, audit])[: len(changes)]
 
 
 def created_fields(cleaned: CustomerData) -> list[str]:
@@ -95,17 +114,35 @@ def created_fields(cleaned: CustomerData) -> list[str]:
     return changed + [f"options.custom_fields.{f.name}" for f in cleaned.custom_fields or []]
 
 
-@transaction.atomic
 def customer_create(*, merchant: Merchant, data: Mapping[str, Any], actor: Actor = SYSTEM) -> Customer:
     """Validate `data` (the API's JSON shape) and store a new customer with its custom fields.
 
     Raises ValidationError listing every problem by field path. Duplicates are
-    never merged: each call creates a new customer with a new customer_id.
+    never merged: each call creates a new customer with a new customer_id. The
+    customer, its custom fields, its event and its audit entry are written by
+    one `insert_all`: a single statement on PostgreSQL, a transaction elsewhere.
     """
     cleaned = clean_customer_payload(data)
-    customer = Customer.objects.create(merchant=merchant, **cleaned.values)
-    fields = _write_custom_fields(customer, cleaned.custom_fields or [])
-    _record(customer, CustomerEvent.Type.CREATED, actor, created_fields(cleaned), custom_fields=fields)
+    now = timezone.now()
+    customer = Customer(customer_id=uuid7(), merchant=merchant, created_at=now, updated_at=now, **cleaned.values)
+    new_fields = cleaned.custom_fields or []
+    fields = [
+        CustomField(customer=customer, name=f.name, type=f.type, value=f.value, position=i)
+        for i, f in enumerate(new_fields)
+    ]
+    customer.cache_custom_fields(fields)
+    row = (customer.customer_id, merchant.pk, *(cleaned.values.get(f) for f in RECORD_FIELDS), now, now)
+    _, field_keys = _record(
+        customer,
+        CustomerEvent.Type.CREATED,
+        actor,
+        created_fields(cleaned),
+        changes=[Insert(Customer, CUSTOMER_COLUMNS, [row]), _custom_fields_insert(customer, new_fields)],
+    )
+    for instance in (customer, *fields):
+        instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
+    for field, pk in zip(fields, field_keys, strict=True):
+        field.pk = pk
     return customer
 
 
@@ -134,7 +171,7 @@ def _apply(customer: Customer, cleaned: CustomerData, *, replace: bool) -> list[
         wanted = {f.name: f for f in cleaned.custom_fields}
         removed = [name for name in existing if name not in wanted]
         CustomField.objects.filter(customer=customer).delete()
-        _write_custom_fields(customer, cleaned.custom_fields)
+        insert_all([_custom_fields_insert(customer, cleaned.custom_fields)])
         changed += [f"options.custom_fields.{name}" for name in removed]
         changed += [
             f"options.custom_fields.{f.name}"
@@ -158,7 +195,7 @@ def _apply(customer: Customer, cleaned: CustomerData, *, replace: bool) -> list[
             current.type, current.value = f.type, f.value
             current.save(update_fields=["type", "value"])
             changed.append(f"options.custom_fields.{f.name}")
-    _write_custom_fields(customer, to_add, start=next_position)
+    insert_all([_custom_fields_insert(customer, to_add, start=next_position)])
     if to_add and CustomField.objects.filter(customer=customer).count() > MAX_CUSTOM_FIELDS:
         message = f"At most {MAX_CUSTOM_FIELDS} custom fields are allowed per customer."
         raise ValidationError({"options.custom_fields": ValidationError(message, code="max_items")})
@@ -228,5 +265,12 @@ def customer_delete(*, customer: Customer, actor: Actor = SYSTEM, expected_versi
     ).update(object_repr=str(customer_id), change_message="")
     customer.delete()
     snapshot = {"customer_id": str(customer_id), "merchant_id": str(merchant.pk)}
-    event_record(merchant=merchant, customer_id=customer_id, type=CustomerEvent.Type.DELETED, snapshot=snapshot)
-    _audit(merchant.pk, customer_id, "deleted", actor, [])
+    _write_with_event(
+        [],
+        merchant=merchant,
+        customer_id=customer_id,
+        event_type=CustomerEvent.Type.DELETED,
+        snapshot=snapshot,
+        actor=actor,
+        changed=[],
+    )

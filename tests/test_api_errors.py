@@ -6,8 +6,10 @@ import logging
 import re
 
 import pytest
+from django.utils import timezone
 
 import customers.services
+from customers.bulk_insert import Insert
 from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery
 from tests.api_helpers import assert_problem
 
@@ -136,7 +138,7 @@ def test_a_wrong_method_on_the_token_endpoint_is_a_405_problem_keeping_allow(db)
 @pytest.mark.parametrize("debug", [False, True])
 def test_an_unexpected_error_is_a_500_problem_without_traceback_or_html(api_client, failing_after, settings, debug):
     settings.DEBUG = debug
-    failing_after("_write_custom_fields")
+    failing_after("event_inserts")
 
     response = post(api_client, HTTP_X_REQUEST_ID="trace-500")
 
@@ -183,7 +185,7 @@ def test_an_error_outside_the_view_is_a_500_problem_even_with_debug_on(db, setti
 
 
 def test_the_500_traceback_is_logged_with_the_request_id(api_client, failing_after, console_log):
-    failing_after("_write_custom_fields")
+    failing_after("event_inserts")
 
     post(api_client, HTTP_X_REQUEST_ID="trace-log-1")
 
@@ -192,15 +194,46 @@ def test_the_500_traceback_is_logged_with_the_request_id(api_client, failing_aft
     assert "[trace-log-1]" in first_line
     assert "POST /api/v1/customers" in first_line
     assert "Traceback (most recent call last)" in log
-    assert "Boom: injected failure after _write_custom_fields" in log
+    assert "Boom: injected failure after event_inserts" in log
 
 
 # --- atomicity --------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def failing_write(monkeypatch):
+    """failing_write(): the create's write gets one more insert, last, that the database refuses (a NOT NULL column)."""
+
+    def install():
+        real = customers.services.insert_all
+
+        def with_a_bad_row(inserts):
+            bad = Insert(
+                AuditEntry,
+                ("merchant", "customer_id", "action", "door", "actor", "changed_fields", "created_at"),
+                [(inserts[0].rows[0][1], inserts[0].rows[0][0], None, "api", "x", [], timezone.now())],
+            )
+            return real([*inserts, bad])
+
+        monkeypatch.setattr(customers.services, "insert_all", with_a_bad_row)
+        return real
+
+    return install
+
+
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("step", ["_write_custom_fields", "event_record", "_record"])
-def test_a_failure_mid_create_leaves_no_rows_behind(api_client, failing_after, step):
+def test_a_database_error_in_the_last_row_of_a_create_leaves_no_rows_behind(api_client, failing_write):
+    failing_write()
+
+    response = post(api_client)
+
+    assert_problem(response, 500, "internal-error")
+    assert_nothing_stored()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("step", ["created_fields", "event_inserts"])
+def test_a_failure_before_the_write_leaves_no_rows_behind(api_client, failing_after, step):
     failing_after(step)
 
     response = post(api_client)
@@ -210,11 +243,10 @@ def test_a_failure_mid_create_leaves_no_rows_behind(api_client, failing_after, s
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_next_create_after_a_failed_one_works_normally(api_client, failing_after, monkeypatch):
-    real = customers.services.event_record
-    failing_after("event_record")
+def test_the_next_create_after_a_failed_one_works_normally(api_client, failing_write, monkeypatch):
+    real = failing_write()
     assert post(api_client).status_code == 500
-    monkeypatch.setattr(customers.services, "event_record", real)
+    monkeypatch.setattr(customers.services, "insert_all", real)
 
     response = post(api_client)
 

@@ -83,3 +83,18 @@ def test_a_retrieve_is_three_queries_token_customer_and_custom_fields(api_client
 
     assert response.status_code == 200
     assert len(response.json()["data"]["options"]["custom_fields"]) == 2
+
+
+def test_a_create_on_postgresql_is_three_statements_token_webhook_endpoints_and_one_write(
+    postgres_only, api_client, django_assert_num_queries, settings
+):
+    settings.API_RATE_LIMIT = 0  # its counter lives in the cache, a database table by default
+    api_client.post("/api/v1/customers", payload(1), format="json")  # warm-up: first use of the token
+
+    with django_assert_num_queries(3) as captured:
+        response = api_client.post("/api/v1/customers", payload(2), format="json")
+
+    assert response.status_code == 201
+    write = captured.captured_queries[-1]["sql"]
+    for table in ("customer", "customfield", "customerevent", "eventdelivery", "auditentry"):
+        assert f'INSERT INTO "customers_{table}"' in write

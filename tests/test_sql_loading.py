@@ -1,10 +1,14 @@
-"""Hand-written SQL on the hot paths: config/sql.py loads rows as the ORM would; insert_values writes them."""
+"""Hand-written SQL on the hot paths: config/sql.py loads rows as the ORM would; bulk_insert writes them."""
 
-from django.db import connection
+import uuid
+
+import pytest
+from django.db import IntegrityError, connection
+from django.utils import timezone
 
 from config.sql import column_list, concrete_attnames, fetch_all, model_from_row
-from customers.bulk_insert import insert_values
-from customers.models import Customer, CustomField
+from customers.bulk_insert import Insert, PrimaryKeyOf, insert_all, insert_values
+from customers.models import Customer, CustomerEvent, CustomField, EventDelivery
 from merchants.selectors import access_token_lookup
 from tests.conftest import fetch_token
 from tests.factories import CustomerFactory
@@ -63,3 +67,45 @@ def test_insert_values_returns_the_new_primary_keys_in_the_order_of_the_rows(mer
 
     assert [CustomField.objects.get(pk=pk).name for pk in pks] == ["f3", "f1", "f2"]
     assert insert_values(CustomField, ("customer", "name"), []) == []
+
+
+def test_insert_all_returns_each_inserts_keys_and_fills_references_with_the_earlier_rows_key(merchant):
+    customer = CustomerFactory(merchant=merchant)
+    now = timezone.now()
+    event = Insert(
+        CustomerEvent,
+        ("event_id", "merchant", "customer_id", "type", "payload", "created_at"),
+        [(uuid.uuid4(), merchant.pk, customer.pk, "customer.updated", {"a": 1}, now)],
+    )
+    no_fields = Insert(CustomField, ("customer", "name", "type", "value", "position"), [])
+    deliveries = Insert(
+        EventDelivery,
+        ("event", "destination", "endpoint", "next_attempt_at", "created_at"),
+        [(PrimaryKeyOf(0), "gateway", None, now, now), (PrimaryKeyOf(0), "webhook", None, now, now)],
+    )
+
+    (event_pk,), no_keys, delivery_pks = insert_all([event, no_fields, deliveries])
+
+    assert no_keys == []
+    assert CustomerEvent.objects.get(pk=event_pk).payload == {"a": 1}
+    stored = [EventDelivery.objects.get(pk=pk) for pk in delivery_pks]
+    assert [(d.event_id, d.destination, d.status, d.attempts) for d in stored] == [
+        (event_pk, "gateway", "pending", 0),
+        (event_pk, "webhook", "pending", 0),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_insert_all_writes_nothing_when_a_later_insert_fails(merchant):
+    customer = CustomerFactory(merchant=merchant)
+    good = Insert(
+        CustomField, ("customer", "name", "type", "value", "position"), [(customer.pk, "a", "string", "x", 0)]
+    )
+    bad = Insert(
+        CustomField, ("customer", "name", "type", "value", "position"), [(customer.pk, None, "string", "y", 1)]
+    )
+
+    with pytest.raises(IntegrityError):
+        insert_all([good, bad])
+
+    assert not CustomField.objects.exists()
