@@ -1,8 +1,13 @@
-"""Fast inserts of many rows for the bulk import: PostgreSQL COPY, plain INSERTs elsewhere.
+"""Fast inserts: COPY for the bulk import, and one built-once statement for the rows of an API change.
 
 Django's bulk_create spends most of its time turning every value into SQL
 parameters in Python; COPY through psycopg 3 streams rows with its C adapters
-(measured in docs/SCALING.md). Rows are inserted exactly as given: the caller
+(measured in docs/SCALING.md). For the few rows every API change writes (the
+customer, its custom fields, events, deliveries, audit entries) `insert_all`
+builds its statement once per tables, fields and row counts, where the ORM
+builds it again each time at several times the cost of running it (and Django
+5.2's bulk_create adapts every column as an array); values still go through
+each field's own conversion (`get_db_prep_save`), as the ORM's do. Rows are inserted exactly as given: the caller
 supplies every value a reader will compare (ids, timestamps), and any other
 column gets the model field's default, so a column added to a model later with
 a default keeps working here.
@@ -150,23 +155,6 @@ def _params(insert: Insert, given: list, rest: list, db, primary_keys: dict[int,
     return params
 
 
-def insert_values(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[Any]:
-    """INSERT `rows` (values in the order of `names`; other columns get their defaults) in one statement.
-
-    Returns the new primary keys in the order of `rows`, as bulk_create relies on
-    RETURNING to give them. For rows written on every API call (a customer's
-    custom fields, events, deliveries, audit entries): the statement is built
-    once per model, fields and row count, where the ORM builds it again each time
-    at several times the cost of running it (and Django 5.2's bulk_create adapts
-    every column as an array). Values go through each field's own conversion
-    (`get_db_prep_save`), as the ORM's do. PostgreSQL and SQLite (3.35 and later)
-    both support RETURNING.
-    """
-    if not rows:
-        return []
-    return insert_all([Insert(model, tuple(names), rows)])[0]
-
-
 def _run(statement: str, params: list) -> list[tuple]:
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(statement, params)
@@ -199,6 +187,7 @@ def _combined_statement(shapes: tuple[tuple | None, ...]) -> tuple[str, list[tup
 def insert_all(inserts: Sequence[Insert]) -> list[list[Any]]:
     """Write several `Insert`s, all or none; returns each one's new primary keys in the order of its rows.
 
+    Keys come back in row order through RETURNING, as bulk_create relies on too.
     On PostgreSQL this is one statement (one round trip, atomic by itself, so no
     transaction is needed around it): a change with its event, deliveries and
     audit entry costs one statement instead of five. Elsewhere the inserts run
@@ -226,8 +215,3 @@ def insert_all(inserts: Sequence[Insert]) -> list[list[Any]]:
             rows = _run(statement, _params(insert, given, rest, db, primary_keys))
             keys[index] = [insert.model._meta.pk.to_python(pk) for (pk,) in rows]
     return keys
-
-
-def insert_one(model: type[models.Model], **values: Any) -> Any:
-    """`insert_values` for one row given as field=value; returns its primary key."""
-    return insert_values(model, tuple(values), [tuple(values.values())])[0]

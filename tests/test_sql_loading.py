@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from config.sql import column_list, concrete_attnames, fetch_all, model_from_row
-from customers.bulk_insert import Insert, PrimaryKeyOf, insert_all, insert_values
+from customers.bulk_insert import Insert, PrimaryKeyOf, insert_all
 from customers.models import Customer, CustomerEvent, CustomField, EventDelivery
 from merchants.selectors import access_token_lookup
 from tests.conftest import fetch_token
@@ -59,14 +59,14 @@ def test_the_token_lookup_loads_the_token_its_client_and_its_merchant_with_real_
     assert access_token_lookup(token=raw + "x") is None
 
 
-def test_insert_values_returns_the_new_primary_keys_in_the_order_of_the_rows(merchant):
+def test_insert_all_returns_the_new_primary_keys_in_the_order_of_the_rows(merchant):
     customer = CustomerFactory(merchant=merchant)
     rows = [(customer.pk, f"f{i}", "integer", str(i), i) for i in (3, 1, 2)]
 
-    pks = insert_values(CustomField, ("customer", "name", "type", "value", "position"), rows)
+    [pks] = insert_all([Insert(CustomField, ("customer", "name", "type", "value", "position"), rows)])
 
     assert [CustomField.objects.get(pk=pk).name for pk in pks] == ["f3", "f1", "f2"]
-    assert insert_values(CustomField, ("customer", "name"), []) == []
+    assert insert_all([Insert(CustomField, ("customer", "name"), [])]) == [[]]
 
 
 def test_insert_all_returns_each_inserts_keys_and_fills_references_with_the_earlier_rows_key(merchant):
