@@ -38,6 +38,13 @@ class BalancedThreadWorker(ThreadWorker):
         self.requests_in_hand -= 1
         super().finish_request(conn, fs)
 
+    def wait_for_and_dispatch_events(self, timeout):
+        # Wake up when a pause ends, not only when a request finishes (a long one would hold the pause).
+        remaining = self.accept_resumes_at - time.monotonic()
+        if not self._accepting and remaining > 0:
+            timeout = min(timeout, remaining)
+        super().wait_for_and_dispatch_events(timeout)
+
     def set_accept_enabled(self, enabled):
         # The main loop calls this on every turn while accepting is off, so a pause ends on its own.
         if enabled and self.requests_in_hand >= self.cfg.threads and time.monotonic() < self.accept_resumes_at:

@@ -21,12 +21,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server():
-    """gunicorn with 2 single-threaded BalancedThreadWorker processes serving tests/pid_wsgi_app.py."""
+def server(request):
+    """gunicorn with BalancedThreadWorker processes (2, or the test's `workers` mark) of one thread each."""
     port = free_port()
+    marker = request.node.get_closest_marker("workers")
+    workers = marker.args[0] if marker else 2
     command = [
         sys.executable, "-m", "gunicorn", "--worker-class", "config.workers.BalancedThreadWorker",
-        "--workers", "2", "--threads", "1", "--bind", f"127.0.0.1:{port}", "--keep-alive", "30",
+        "--workers", str(workers), "--threads", "1", "--bind", f"127.0.0.1:{port}", "--keep-alive", "30",
         "--no-control-socket", "tests.pid_wsgi_app:application",
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -76,3 +78,33 @@ def test_kept_alive_connections_are_split_evenly_between_the_processes_and_each_
     per_process = collections.Counter(a[0] for a in answers)
     assert len(per_process) == 2
     assert max(per_process.values()) - min(per_process.values()) <= 2, per_process
+
+
+@pytest.mark.workers(1)
+def test_a_new_connection_is_served_while_kept_alive_clients_keep_every_thread_busy(server):
+    stop = threading.Event()
+
+    def hog() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server, timeout=10)
+        while not stop.is_set():
+            conn.request("GET", "/")
+            conn.getresponse().read()
+        conn.close()
+
+    hogs = [threading.Thread(target=hog) for _ in range(3)]
+    for thread in hogs:
+        thread.start()
+    try:
+        time.sleep(0.3)  # the hogs hold the only thread: a request of theirs is always queued
+        started = time.monotonic()
+        newcomer = http.client.HTTPConnection("127.0.0.1", server, timeout=10)
+        newcomer.request("GET", "/")
+        newcomer.getresponse().read()
+        waited = time.monotonic() - started
+    finally:
+        stop.set()
+        for thread in hogs:
+            thread.join()
+
+    # Three queued requests of 20 ms each, plus the accept pause: well under a second.
+    assert waited < 0.5
