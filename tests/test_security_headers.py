@@ -94,6 +94,18 @@ def test_portal_pages_carry_a_content_security_policy_without_inline_scripts(por
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+def test_api_answers_and_csv_exports_may_load_and_be_framed_by_nothing(api_client, portal_admin_client):
+    answers = [
+        api_client.post(CUSTOMERS, {"email": "ada@example.com"}, format="json"),
+        api_client.get(f"{CUSTOMERS}/00000000-0000-4000-8000-000000000000"),
+        portal_admin_client.get("/portal/customers/export.csv"),
+    ]
+
+    for response in answers:
+        assert not response["Content-Type"].startswith("text/html")
+        assert csp_directives(response) == {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
+
+
 def test_only_the_api_docs_may_use_inline_styles_and_never_inline_scripts(client):
     docs = client.get("/api/docs/")
 
