@@ -1,7 +1,8 @@
-"""config.workers.BalancedThreadWorker: kept-alive connections spread evenly over the processes."""
+"""gunicorn in production: BalancedThreadWorker spreads kept-alive connections evenly; gunicorn.conf.py's hooks."""
 
 import collections
 import http.client
+import os
 import socket
 import subprocess
 import sys
@@ -49,6 +50,31 @@ def server(request):
         process.wait(timeout=30)
 
 
+def test_the_production_config_freezes_what_each_worker_holds_at_start_away_from_the_collector():
+    port = free_port()
+    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tests.pid_wsgi_app:application"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        answer = None
+        deadline = time.monotonic() + 20
+        while answer is None:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/")
+                answer = conn.getresponse().read().decode()
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    frozen = int(answer.split()[1])
+    assert frozen > 10_000  # gunicorn's own modules and the app; a worker without the hooks has 0
+
+
 def serve_connections(port: int, connections: int, requests_each: int) -> list[list[str]]:
     """Open the connections at once; each sends its requests one after another on one kept-alive connection."""
     answers: list[list[str]] = [[] for _ in range(connections)]
@@ -59,7 +85,7 @@ def serve_connections(port: int, connections: int, requests_each: int) -> list[l
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         for _ in range(requests_each):
             conn.request("GET", "/")
-            answers[i].append(conn.getresponse().read().decode())
+            answers[i].append(conn.getresponse().read().decode().split()[0])
         conn.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
