@@ -373,6 +373,39 @@ def test_gateway_deliveries_stay_pending_while_the_gateway_url_is_unset(gateway,
     assert [b["customer_id"] for b in gateway.bodies()] == [str(customer.customer_id)]
 
 
+@pytest.mark.parametrize("change", ["create", "update", "delete"])
+def test_a_change_queues_the_gateway_and_exactly_the_merchants_active_endpoints_subscribed_to_it(
+    merchant, other_merchant, change
+):
+    customer = create(merchant)
+    event_type = f"customer.{change}d"
+    everything = ["customer.created", "customer.updated", "customer.deleted"]
+
+    def endpoint(owner, events, active=True):
+        return WebhookEndpoint.objects.create(
+            merchant=owner, url="https://hooks.example.com/x", enabled_events=events, is_active=active, secret="s"
+        )
+
+    wanted = [endpoint(merchant, [event_type]), endpoint(merchant, everything)]
+    endpoint(merchant, [t for t in everything if t != event_type])  # other event types only
+    endpoint(merchant, everything, active=False)
+    endpoint(other_merchant, everything)
+
+    if change == "create":
+        customer = create(merchant, lastname="Again")
+    elif change == "update":
+        customer_update(customer=customer, data={"lastname": "Lovelace"})
+    else:
+        customer_delete(customer=customer)
+
+    event = CustomerEvent.objects.filter(customer_id=customer.customer_id, type=event_type).get()
+    deliveries = EventDelivery.objects.filter(event=event)
+    assert sorted((d.destination, d.endpoint_id) for d in deliveries) == sorted(
+        [(EventDelivery.GATEWAY, None)] + [(EventDelivery.WEBHOOK, e.pk) for e in wanted]
+    )
+    assert {d.status for d in deliveries} == {EventDelivery.Status.PENDING}
+
+
 def test_deliveries_to_a_disabled_endpoint_wait_until_it_is_enabled_again(gateway, webhook_receiver, merchant):
     endpoint = WebhookEndpoint.objects.create(
         merchant=merchant, url=webhook_receiver.url, enabled_events=["customer.created"], secret="whsec_test"
