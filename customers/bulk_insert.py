@@ -16,7 +16,7 @@ a default keeps working here.
 import contextlib
 import dataclasses
 import functools
-import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -67,17 +67,16 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[
     table = model._meta.db_table
     columns = [field.column for field in fields]
     if connection.vendor == "postgresql":
-        json_columns = [i for i, field in enumerate(given) if isinstance(field, models.JSONField)]
-        constants = tuple(json.dumps(v) if isinstance(f, models.JSONField) else v for f, v in rest)
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        # Binary COPY: uuids, timestamps and integers go over as their bytes, which neither
+        # side has to format or parse as text.
+        types = [re.sub(r"\(.*\)", "", field.db_type(connection)) for field in fields]
+        constants = tuple(value for _, value in rest)
+        statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
             sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
         )
         with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            copy.set_types(types)
             for row in rows:
-                if json_columns:
-                    row = list(row)
-                    for i in json_columns:
-                        row[i] = json.dumps(row[i])
                 copy.write_row((*row, *constants))
         return None
     quote = connection.ops.quote_name
