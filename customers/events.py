@@ -62,12 +62,18 @@ def _subscribed_endpoints(merchant: Merchant, type: str) -> list:
 
 
 def event_record_many(
-    *, merchant: Merchant, type: str, snapshots: Sequence[tuple[Any, dict[str, Any]]], now: datetime.datetime
+    *,
+    merchant: Merchant,
+    type: str,
+    snapshots: Sequence[tuple[Any, dict[str, Any]]],
+    now: datetime.datetime,
+    ids: list[int] | None = None,
 ) -> None:
     """`event_inserts` for many customers at once (the bulk import): the same rows, by COPY on PostgreSQL.
 
     `snapshots` holds (customer_id, snapshot) pairs; events get increasing ids
-    in that order. `now` is the events' and deliveries' created_at.
+    in that order (`ids`, when reserved beforehand with `reserve_ids`). `now` is
+    the events' and deliveries' created_at.
     """
     assert transaction.get_connection().in_atomic_block, "events are written inside the change's transaction"
     if not snapshots:
@@ -75,7 +81,8 @@ def event_record_many(
     endpoint_ids = _subscribed_endpoints(merchant, type)
     event_fields = ["event_id", "merchant", "customer_id", "type", "payload", "created_at"]
     events = [(uuid7(), merchant.pk, customer_id, type, snapshot, now) for customer_id, snapshot in snapshots]
-    ids = reserve_ids(CustomerEvent, len(events))
+    if ids is None:
+        ids = reserve_ids(CustomerEvent, len(events))
     if ids is not None:
         insert_rows(CustomerEvent, ["id", *event_fields], [(pk, *row) for pk, row in zip(ids, events, strict=True)])
     else:
