@@ -125,9 +125,8 @@ def _insert_statement(shape: tuple, vendor: str, reference_sql: tuple[str, ...] 
     given, rest = _fields(model, names)
     fields = given + [field for field, _ in rest]
     quote = connection.ops.quote_name
-    placeholders = ["%s" if part is None or not reference_sql else reference_sql[part] for part in references] + [
-        "%s"
-    ] * len(rest)
+    placeholders = ["%s" if part is None or not reference_sql else reference_sql[part] for part in references]
+    placeholders += ["%s"] * len(rest)
     row = "({})".format(", ".join(placeholders))
     # Identifiers come from model metadata, quoted by the backend; values are parameters.
     statement = "INSERT INTO {} ({}) VALUES {} RETURNING {}".format(  # noqa: S608
