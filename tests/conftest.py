@@ -29,6 +29,35 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with no rate-limit or token-failure counts (the test cache is in memory)."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+
+
+class PinnedClock:
+    """The rate limiter's clock, standing still until a test moves it."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def rate_limit_clock(monkeypatch):
+    """The limiter's clock pinned half-way through an hour: no test straddles two windows by chance."""
+    clock = PinnedClock(1_800_000_000 + 1800.0)  # 1_800_000_000 is a whole number of hours
+    monkeypatch.setattr("customers.api.ratelimit._clock", clock)
+    return clock
+
+
 @pytest.fixture
 def merchant(db):
     return MerchantFactory(name="Acme Ltd")

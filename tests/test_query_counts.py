@@ -74,8 +74,7 @@ def test_a_create_never_reads_back_the_custom_fields_it_just_wrote(api_client):
     assert event.payload["options"]["custom_fields"] == written
 
 
-def test_a_retrieve_is_three_queries_token_customer_and_custom_fields(api_client, django_assert_num_queries, settings):
-    settings.API_RATE_LIMIT = 0  # its counter lives in the cache, a database table by default
+def test_a_retrieve_is_three_queries_token_customer_and_custom_fields(api_client, django_assert_num_queries):
     customer_id = api_client.post("/api/v1/customers", payload(2), format="json").json()["customer_id"]
 
     with django_assert_num_queries(3):
@@ -86,9 +85,8 @@ def test_a_retrieve_is_three_queries_token_customer_and_custom_fields(api_client
 
 
 def test_a_create_on_postgresql_is_three_statements_token_webhook_endpoints_and_one_write(
-    postgres_only, api_client, django_assert_num_queries, settings
+    postgres_only, api_client, django_assert_num_queries
 ):
-    settings.API_RATE_LIMIT = 0  # its counter lives in the cache, a database table by default
     api_client.post("/api/v1/customers", payload(1), format="json")  # warm-up: first use of the token
 
     with django_assert_num_queries(3) as captured:
@@ -98,3 +96,15 @@ def test_a_create_on_postgresql_is_three_statements_token_webhook_endpoints_and_
     write = captured.captured_queries[-1]["sql"]
     for table in ("customer", "customfield", "customerevent", "eventdelivery", "auditentry"):
         assert f'INSERT INTO "customers_{table}"' in write
+
+
+def test_a_new_rate_limit_window_costs_no_extra_query(api_client, rate_limit_clock, settings):
+    """The limiter's counter is not a database query in tests, so no count depends on the clock."""
+    settings.API_RATE_LIMIT_WINDOW = 60
+    customer_id = api_client.post("/api/v1/customers", payload(1), format="json").json()["customer_id"]
+    in_this_window = queries_of(lambda: api_client.get(f"/api/v1/customers/{customer_id}"))
+
+    rate_limit_clock.advance(60)
+    first_of_next_window = queries_of(lambda: api_client.get(f"/api/v1/customers/{customer_id}"))
+
+    assert first_of_next_window == in_this_window == 3

@@ -46,12 +46,17 @@ class RateLimited(Throttled):
         )
 
 
+def _clock() -> float:
+    """Seconds since the epoch; the windows are aligned to it (a seam for tests that pin the time)."""
+    return time.time()
+
+
 def rate_limit_hit(identity: str) -> RateLimitState | None:
     """Count one request of `identity`; None when rate limiting is off or the cache is unreachable."""
     limit, window = settings.API_RATE_LIMIT, settings.API_RATE_LIMIT_WINDOW
     if limit <= 0 or window <= 0:
         return None
-    now = time.time()
+    now = _clock()
     index = int(now // window)
     reset = max(1, math.ceil((index + 1) * window - now))
     key = f"ratelimit:{identity}:{window}:{index}"
