@@ -35,6 +35,22 @@ def problem_response(request, *, status: int, slug: str, title: str, detail: str
     return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
 
 
+def sendable_text(text: str) -> str:
+    """`text` with what no UTF-8 answer or PostgreSQL column can carry (lone surrogates, NUL) as U+FFFD.
+
+    Error messages and field paths echo what the client sent, keys included, and
+    nothing has validated those; the replacement keeps every answer renderable
+    and storable (an Idempotency-Key's stored answer).
+    """
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
+    return text
+
+
 def validation_errors(error: DjangoValidationError) -> list[dict[str, Any]]:
     """Flatten a Django ValidationError into `[{field, code, message}]`, field paths kept."""
     items = error.error_dict.items() if hasattr(error, "error_dict") else [(NON_FIELD_ERRORS, error.error_list)]
@@ -44,9 +60,9 @@ def validation_errors(error: DjangoValidationError) -> list[dict[str, Any]]:
             message = e.message % e.params if e.params else e.message
             result.append(
                 {
-                    "field": None if field == NON_FIELD_ERRORS else field,
+                    "field": None if field == NON_FIELD_ERRORS else sendable_text(field),
                     "code": e.code or "invalid",
-                    "message": str(message),
+                    "message": sendable_text(str(message)),
                 }
             )
     return result
@@ -66,7 +82,8 @@ def _drf_errors(detail, prefix: str = "") -> list[dict[str, Any]]:
         for item in detail:
             out += _drf_errors(item, prefix)
         return out
-    return [{"field": prefix or None, "code": getattr(detail, "code", "invalid"), "message": str(detail)}]
+    field = sendable_text(prefix) if prefix else None
+    return [{"field": field, "code": getattr(detail, "code", "invalid"), "message": sendable_text(str(detail))}]
 
 
 _STATUS_SLUGS = {

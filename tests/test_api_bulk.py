@@ -131,3 +131,53 @@ def test_an_item_that_is_not_an_object_is_reported_as_such_at_its_place(api_clie
     ]
     assert results[2]["errors"][0]["field"] == "customers[2]"
     assert Customer.objects.filter(merchant=merchant).count() == 1
+
+
+BAD_KEYS = {
+    "top-level": '{"firstname": "x", "\\ud800": "y"}',
+    "in-options": '{"firstname": "x", "options": {"\\ud800": 1}}',
+    "in-a-custom-field": '{"firstname": "x", "options": {"custom_fields": [{"name": "a", "value": "b", "\\ud800": 0}]}}'.replace(
+        " ", ""
+    ),
+    "nul": '{"firstname": "x", "\\u0000": "y"}',
+}
+
+
+@pytest.mark.parametrize("with_key", [False, True], ids=["plain", "idempotency-key"])
+@pytest.mark.parametrize("bad_item", BAD_KEYS.values(), ids=BAD_KEYS.keys())
+def test_an_item_with_a_lone_surrogate_or_nul_key_is_reported_and_the_others_created(
+    api_client, merchant, bad_item, with_key
+):
+    raw = '{"customers": [{"firstname": "partial-1"}, {"firstname": "partial-2"}, %s]}' % bad_item  # noqa: UP031
+    headers = {"HTTP_IDEMPOTENCY_KEY": "surrogate-key"} if with_key else {}
+
+    response = bulk(api_client, raw, **headers)
+
+    assert response.status_code == 207, response.content
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [201, 201, 400]
+    [error] = results[2]["errors"]
+    assert error["code"] == "unknown_field"
+    # The key that no UTF-8 text can carry, as U+FFFD.
+    assert "\ufffd" in error["field"]
+    assert "\ufffd" in error["message"]
+    assert sorted(Customer.objects.filter(merchant=merchant).values_list("firstname", flat=True)) == [
+        "partial-1",
+        "partial-2",
+    ]
+    if with_key:
+        assert bulk(api_client, raw, **headers).content == response.content  # replayed, nothing created twice
+        assert Customer.objects.filter(merchant=merchant).count() == 2
+
+
+def test_a_bulk_answer_that_fails_to_build_is_a_500_that_wrote_nothing(api_client, merchant, monkeypatch):
+    def broken(result):
+        raise RuntimeError("the answer could not be built")
+
+    monkeypatch.setattr("customers.api.views._bulk_result", broken)
+
+    response = bulk(api_client, {"customers": [{"firstname": "partial-1"}, {"firstname": "partial-2"}]})
+
+    assert_problem(response, 500, "internal-error")
+    assert not Customer.objects.filter(merchant=merchant).exists()
+    assert not CustomerEvent.objects.exists()

@@ -1,5 +1,6 @@
 import hashlib
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils.http import parse_etags
 from rest_framework import status, viewsets
@@ -126,8 +127,13 @@ class CustomerViewSet(MerchantAPIMixin, viewsets.GenericViewSet):
     @idempotent
     def bulk(self, request):
         items = bulk_request_items(request.data)
-        results = customers_create_each(merchant=request.merchant, items=items, actor=self.actor())
-        return Response({"results": [_bulk_result(r) for r in results]}, status=status.HTTP_207_MULTI_STATUS)
+        # The items and the answer that reports them commit together: the answer is rendered before
+        # the commit, so one that cannot be sent (a 500) leaves nothing written and a retry duplicates nothing.
+        with transaction.atomic():
+            results = customers_create_each(merchant=request.merchant, items=items, actor=self.actor())
+            response = Response({"results": [_bulk_result(r) for r in results]}, status=status.HTTP_207_MULTI_STATUS)
+            self.finalize_response(request, response).render()
+        return response
 
 
 def _bulk_result(result: BulkItemResult) -> dict:
