@@ -210,10 +210,18 @@ API_RATE_LIMIT_WINDOW = env.int("API_RATE_LIMIT_WINDOW", default=60)
 # request still "in progress" is taken to have died with its server process.
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env.int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", default=300)
-# /o/token/: after TOKEN_FAILURE_LIMIT failed client authentications of one client id within
-# TOKEN_FAILURE_WINDOW seconds, that client id gets 429 until the window ends; 0 turns it off.
+# /o/token/ and /o/revoke_token/ (merchants/token_views.py): after TOKEN_FAILURE_LIMIT failed client
+# authentications of one client id from one address within TOKEN_FAILURE_WINDOW seconds, or
+# TOKEN_FAILURE_ADDRESS_LIMIT from one address over all client ids, wrong secrets from there get 429
+# slow_down instead of 401 until the window ends. A right secret is always accepted. 0 turns a limit off.
 TOKEN_FAILURE_LIMIT = env.int("TOKEN_FAILURE_LIMIT", default=10)
 TOKEN_FAILURE_WINDOW = env.int("TOKEN_FAILURE_WINDOW", default=300)
+TOKEN_FAILURE_ADDRESS_LIMIT = env.int("TOKEN_FAILURE_ADDRESS_LIMIT", default=100)
+# Unexpired access tokens one client may hold (each is a row): past it /o/token/ answers 429 slow_down
+# until one expires or is revoked. Expired tokens of a client are deleted when it gets a new one. 0: no cap.
+MAX_LIVE_TOKENS_PER_CLIENT = env.int("MAX_LIVE_TOKENS_PER_CLIENT", default=50)
+# API clients one merchant may have (each has its own API rate limit); creating one more is refused.
+MAX_API_CLIENTS_PER_MERCHANT = env.int("MAX_API_CLIENTS_PER_MERCHANT", default=25)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer Vault API",
