@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -25,9 +26,26 @@ def merchant_create(*, name: str) -> Merchant:
     return Merchant.objects.create(name=name)
 
 
+TOO_MANY_CLIENTS_MESSAGE = (
+    "A merchant may have at most %(limit)d API clients, and this one has that many already: "
+    "revoke a client it no longer uses first."
+)
+
+
 @transaction.atomic
 def oauth_client_create(*, merchant: Merchant, name: str = "API client") -> IssuedClient:
-    """A client-credentials client for `merchant`. The secret is stored hashed; keep the returned one."""
+    """A client-credentials client for `merchant`. The secret is stored hashed; keep the returned one.
+
+    Raises ValidationError (code too_many_clients) when the merchant has MAX_API_CLIENTS_PER_MERCHANT
+    clients already: each client has its own API rate limit, so clients must not multiply freely.
+    """
+    limit = settings.MAX_API_CLIENTS_PER_MERCHANT
+    if limit:
+        # Locked so that two concurrent creates cannot both pass the count (NO KEY: rows that
+        # reference the merchant, such as its customers, can still be written meanwhile).
+        list(Merchant.objects.select_for_update(no_key=True).filter(pk=merchant.pk).values_list("pk"))
+        if OAuthClient.objects.filter(merchant=merchant).count() >= limit:
+            raise ValidationError(TOO_MANY_CLIENTS_MESSAGE, code="too_many_clients", params={"limit": limit})
     secret = generate_client_secret()
     client = OAuthClient.objects.create(
         merchant=merchant,

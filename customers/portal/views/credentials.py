@@ -1,9 +1,11 @@
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from customers.portal.access import portal_view
+from customers.portal.errors import show_domain_errors
 from customers.portal.forms import ClientForm
 from customers.portal.shown_once import render_shown_once
 from merchants.models import OAuthClient
@@ -16,13 +18,17 @@ from merchants.services import oauth_client_create, oauth_client_revoke
 def client_list_view(request):
     form = ClientForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        issued = oauth_client_create(merchant=request.merchant, name=form.cleaned_data["name"] or "API client")
-        return render_shown_once(
-            request,
-            "portal/credentials/created.html",
-            {"issued": issued},
-            message=f"API client “{issued.client.name}” created. Copy its secret now.",
-        )
+        try:
+            issued = oauth_client_create(merchant=request.merchant, name=form.cleaned_data["name"] or "API client")
+        except ValidationError as error:  # e.g. the merchant has the most API clients allowed
+            show_domain_errors(error, form=form)
+        else:
+            return render_shown_once(
+                request,
+                "portal/credentials/created.html",
+                {"issued": issued},
+                message=f"API client “{issued.client.name}” created. Copy its secret now.",
+            )
     return render(
         request,
         "portal/credentials/list.html",
