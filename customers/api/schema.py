@@ -499,8 +499,12 @@ _REPLAYED = {
 TOKEN_OPERATION = {
     "operationId": "oauth2_token",
     "summary": "Get an access token (OAuth2 client credentials)",
-    "description": "Send your API client's id and secret by HTTP Basic (or as client_id/client_secret form fields). "
-    "Without `scope` the token gets both scopes; ask for fewer with a space-separated list. Errors follow "
+    "description": "Send your API client's id and secret by HTTP Basic (or as client_id/client_secret form fields), "
+    "one way only: both in one request is a 400. Without `scope` the token gets both scopes; ask for fewer with a "
+    "space-separated list. Reuse a token until its `expires_in` runs out: a client may hold at most "
+    "MAX_LIVE_TOKENS_PER_CLIENT (default 50) unexpired tokens, and past that gets a 429 until one expires or is "
+    "revoked at /o/revoke_token/. Wrong secrets from one address are answered 429 instead of 401 after "
+    "TOKEN_FAILURE_LIMIT (default 10) failures; the right secret is always accepted. Errors follow "
     "RFC 6749 (not problem documents).",
     "tags": ["oauth2"],
     "security": [{"clientBasic": []}, {}],
@@ -550,32 +554,66 @@ TOKEN_OPERATION = {
             },
         },
         "400": {
-            "description": "Bad grant type, unknown scope or malformed request.",
+            "description": "Bad grant type, unknown scope or malformed request: a multipart body without a "
+            "boundary, a NUL character, or client credentials both in the Authorization header and in the body.",
             "content": {
                 "application/json": {
                     "schema": {"$ref": "#/components/schemas/OAuth2Error"},
-                    "example": {"error": "invalid_scope"},
+                    "examples": {
+                        "unknown scope": {"value": {"error": "invalid_scope"}},
+                        "credentials sent two ways": {
+                            "value": {
+                                "error": "invalid_request",
+                                "error_description": "Send the client credentials one way only: HTTP Basic or "
+                                "client_id and client_secret in the body, not both.",
+                            }
+                        },
+                    },
                 }
             },
         },
         "401": {
-            "description": "Unknown client or wrong secret.",
+            "description": "Unknown client, wrong secret, or a client of a deactivated merchant.",
             "content": {
                 "application/json": {
                     "schema": {"$ref": "#/components/schemas/OAuth2Error"},
-                    "example": {"error": "invalid_client"},
+                    "examples": {
+                        "wrong secret": {"value": {"error": "invalid_client"}},
+                        "deactivated merchant": {
+                            "value": {
+                                "error": "invalid_client",
+                                "error_description": "This client's merchant is not active.",
+                            }
+                        },
+                    },
                 }
             },
         },
         "429": {
-            "description": "Too many failed client authentications for this client id; wait Retry-After seconds.",
+            "description": "`slow_down`, wait Retry-After seconds. Either too many failed client authentications "
+            "of this client id (or of any) from your address, answered instead of 401 to a wrong secret only; or "
+            "the client holds MAX_LIVE_TOKENS_PER_CLIENT unexpired tokens: reuse one until its `expires_in` "
+            "runs out (Retry-After: until the oldest expires) or revoke those you no longer use.",
             "headers": {"Retry-After": {"$ref": "#/components/headers/Retry-After"}},
             "content": {
                 "application/json": {
                     "schema": {"$ref": "#/components/schemas/OAuth2Error"},
-                    "example": {
-                        "error": "slow_down",
-                        "error_description": "Too many failed client authentications. Retry in 240 seconds.",
+                    "examples": {
+                        "failed authentications": {
+                            "value": {
+                                "error": "slow_down",
+                                "error_description": "Too many failed client authentications from your address. "
+                                "Retry in 240 seconds.",
+                            }
+                        },
+                        "too many live tokens": {
+                            "value": {
+                                "error": "slow_down",
+                                "error_description": "This client already holds 50 unexpired access tokens, the "
+                                "most allowed. Reuse a token until its expires_in runs out instead of asking for "
+                                "one per call, or revoke tokens you no longer use at /o/revoke_token/.",
+                            }
+                        },
                     },
                 }
             },
@@ -594,6 +632,7 @@ OAUTH2_ERROR = {
                 "unsupported_grant_type",
                 "invalid_scope",
                 "unauthorized_client",
+                "slow_down",
             ],
         },
         "error_description": {"type": "string"},
