@@ -1,4 +1,4 @@
-"""Django admin for operators: merchants with their API clients and staff, and memberships."""
+"""Django admin for operators: merchants with their API clients and staff, memberships."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -37,7 +37,8 @@ class DomainRefusalAsMessage:
 def membership_save(membership: MerchantMembership) -> None:
     """Store an admin form's membership: a role change through the domain, which keeps the last admin."""
     if membership.pk is None:
-        # Adding a member breaks no rule. (membership_add finds people by email; the admin picks a user.)
+        # Adding a member breaks no rule, and an operator's member is accepted at once (the field's default).
+        # (membership_add finds people by email; the admin picks a user.)
         membership.save()
         return
     membership_set_role(merchant=membership.merchant, membership=membership, role=membership.role)
@@ -75,11 +76,36 @@ class OAuthClientInline(admin.TabularInline):
         return False
 
 
+@admin.display(description="State")
+def membership_state(membership: MerchantMembership) -> str:
+    """Accepted, or a pending invitation from a portal (no access until the person accepts it)."""
+    if membership.pk is None:
+        return "-"
+    return membership.state_label
+
+
+class MembershipStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("accepted", "Accepted"), ("pending", "Invited (pending)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "accepted":
+            return queryset.filter(accepted_at__isnull=False)
+        if self.value() == "pending":
+            return queryset.filter(accepted_at__isnull=True)
+        return queryset
+
+
 class MembershipInline(admin.TabularInline):
+    """Members added here are accepted at once: the operator decides. Pending invitations show as such."""
+
     model = MerchantMembership
     form = MembershipForm
-    fields = ["user", "role", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["user", "role", membership_state, "created_at"]
+    readonly_fields = [membership_state, "created_at"]
     raw_id_fields = ["user"]
     extra = 1
 
@@ -126,11 +152,14 @@ class MerchantAdmin(DomainRefusalAsMessage, admin.ModelAdmin):
 @admin.register(MerchantMembership)
 class MembershipAdmin(DomainRefusalAsMessage, admin.ModelAdmin):
     form = MembershipForm
-    list_display = ["user", "merchant", "role", "created_at"]
-    list_filter = ["role"]
+    list_display = ["user", "merchant", "role", membership_state, "accepted_at", "created_at"]
+    list_filter = ["role", MembershipStateFilter]
     list_select_related = ["user", "merchant"]
     search_fields = ["user__username", "user__email", "merchant__name"]
     raw_id_fields = ["user", "merchant"]
+    # The invitation's token digest is never shown; a membership added here is accepted when saved.
+    fields = ["user", "merchant", "role", membership_state, "accepted_at", "invited_email", "created_at"]
+    readonly_fields = [membership_state, "accepted_at", "invited_email", "created_at"]
 
     def save_model(self, request, obj, form, change):
         membership_save(obj)
@@ -147,3 +176,4 @@ class MembershipAdmin(DomainRefusalAsMessage, admin.ModelAdmin):
                 refused.append(f"{membership.user} at {membership.merchant}: {' '.join(error.messages)}")
         if refused:
             self.message_user(request, "Not removed: " + " · ".join(refused), messages.ERROR)
+

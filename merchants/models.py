@@ -1,7 +1,11 @@
+import datetime
+import hashlib
+import hmac
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
 
 
@@ -36,7 +40,14 @@ class OAuthClient(AbstractApplication):
 
 
 class MerchantMembership(models.Model):
-    """Links a portal user to a merchant with a role."""
+    """Links a portal user to a merchant with a role.
+
+    A membership is a pending invitation until the invited person accepts it
+    (`accepted_at` set): only accepted memberships give access to the portal,
+    appear in the merchant switcher and count as admins. Memberships made by
+    operators (CLI, Django admin) are accepted when made; the portal makes
+    pending ones (merchants.services.membership_invite).
+    """
 
     class Role(models.TextChoices):
         ADMIN = "admin", "Admin"
@@ -46,9 +57,50 @@ class MerchantMembership(models.Model):
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF)
     created_at = models.DateTimeField(auto_now_add=True)
+    # None: a pending invitation. The default makes every membership made outside the invitation flow accepted.
+    accepted_at = models.DateTimeField(null=True, blank=True, default=timezone.now, editable=False)
+    # The address the inviting admin typed: a pending row shows it, never the account's own spelling of it.
+    invited_email = models.CharField(max_length=254, blank=True, default="", editable=False)
+    # The invitation link's token, as a SHA-256 hex digest; empty once used, withdrawn or cut off.
+    invitation_token_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    invitation_issued_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user_merchant")]
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.merchant} ({self.role})"
+        return f"{self.user} @ {self.merchant} ({self.role}{'' if self.is_accepted else ', invited'})"
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.accepted_at is not None
+
+    @property
+    def state_label(self) -> str:
+        return "Accepted" if self.is_accepted else "Invited (pending)"
+
+    @property
+    def shown_email(self) -> str:
+        """Who the membership is for, as the merchant's admins may see it."""
+        if not self.is_accepted and self.invited_email:
+            return self.invited_email
+        return self.user.get_username()
+
+    def invitation_expires_at(self) -> datetime.datetime | None:
+        if self.invitation_issued_at is None:
+            return None
+        return self.invitation_issued_at + datetime.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+
+    def invitation_link_is_live(self, token: str) -> bool:
+        """Whether `token` is this pending invitation's current, unexpired link, to an active merchant."""
+        if self.is_accepted or not self.invitation_token_hash or not self.merchant.is_active:
+            return False
+        expires_at = self.invitation_expires_at()
+        if expires_at is None or expires_at <= timezone.now():
+            return False
+        return hmac.compare_digest(self.invitation_token_hash, invitation_token_digest(token))
+
+
+def invitation_token_digest(token: str) -> str:
+    """How an invitation link's token is stored: its SHA-256 digest, never the token."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

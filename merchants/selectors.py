@@ -56,18 +56,34 @@ def access_token_lookup(*, token: str):
 
 
 def user_memberships(*, user) -> QuerySet[MerchantMembership]:
-    """The user's memberships of active merchants, by merchant name. Empty for anonymous users."""
+    """The user's accepted memberships of active merchants, by merchant name. Empty for anonymous users.
+
+    Pending invitations are not among them: they give no access until accepted.
+    """
     if not user.is_authenticated:
         return MerchantMembership.objects.none()
     return (
-        MerchantMembership.objects.filter(user=user, merchant__is_active=True)
+        MerchantMembership.objects.filter(user=user, merchant__is_active=True, accepted_at__isnull=False)
         .select_related("merchant")
         .order_by("merchant__name", "merchant_id")
     )
 
 
 def merchant_members(*, merchant: Merchant) -> QuerySet[MerchantMembership]:
+    """The merchant's members and pending invitations."""
     return MerchantMembership.objects.filter(merchant=merchant).select_related("user").order_by("user__username")
+
+
+def invitation_get(*, membership_id, token: str) -> MerchantMembership | None:
+    """The pending invitation this link (membership id and token) is good for; None for any other link."""
+    try:
+        pk = int(membership_id)
+    except (TypeError, ValueError):
+        return None
+    membership = MerchantMembership.objects.select_related("merchant", "user").filter(pk=pk).first()
+    if membership is None or not membership.invitation_link_is_live(token):
+        return None
+    return membership
 
 
 def merchant_member_get(*, merchant: Merchant, membership_id) -> MerchantMembership:

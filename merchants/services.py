@@ -1,15 +1,17 @@
 """Writes to merchants, their OAuth2 clients and their staff memberships."""
 
 import dataclasses
+import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from oauth2_provider.generators import generate_client_id, generate_client_secret
 
-from merchants.models import Merchant, MerchantMembership, OAuthClient
+from merchants.models import Merchant, MerchantMembership, OAuthClient, invitation_token_digest
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +81,10 @@ def _clean_email(email: str) -> str:
         validate_email(email)
     except ValidationError:
         raise ValidationError({"email": ValidationError("Must be a valid email address.", code="invalid_email")})
+    # The address becomes the username of a new account.
+    longest = min(get_user_model()._meta.get_field("username").max_length or 254, 254)
+    if len(email) > longest:
+        raise ValidationError({"email": ValidationError(f"At most {longest} characters.", code="max_length")})
     return email
 
 
@@ -89,9 +95,10 @@ def _find_user(email: str):
 
 @transaction.atomic
 def membership_add(*, merchant: Merchant, email: str, role: str, password: str | None = None) -> MerchantMembership:
-    """Make the user with `email` (created when new) a member of `merchant` with `role`.
+    """Make the user with `email` (created when new) a member of `merchant` with `role`, accepted at once.
 
-    A given `password` is set even on an existing user: only operators (CLI, demo) pass one.
+    For operators only (CLI, demo): the membership needs no acceptance, and a given
+    `password` is set even on an existing user. Portals invite (membership_invite).
     """
     User = get_user_model()
     _check_role(role)
@@ -107,38 +114,155 @@ def membership_add(*, merchant: Merchant, email: str, role: str, password: str |
     elif password:
         user.set_password(password)
         user.save(update_fields=["password"])
-    membership, _ = MerchantMembership.objects.update_or_create(user=user, merchant=merchant, defaults={"role": role})
+    membership, created = MerchantMembership.objects.get_or_create(
+        user=user, merchant=merchant, defaults={"role": role}
+    )
+    if not created:
+        membership.role = role
+        if not membership.is_accepted:
+            membership.accepted_at = timezone.now()
+            _clear_invitation(membership)
+        membership.save()
     return membership
 
 
 @dataclasses.dataclass(frozen=True)
-class Invitation:
+class IssuedInvitation:
     membership: MerchantMembership
-    # The user was created by this invitation and has no password yet: hand them a set-password link.
-    needs_password: bool
+    token: str  # plain text: goes into the link shown once, stored only as its SHA-256 digest
+    email: str  # the address as the admin typed it (cleaned)
+
+
+def _clear_invitation(membership: MerchantMembership) -> None:
+    membership.invitation_token_hash = ""
+    membership.invitation_issued_at = None
+
+
+ALREADY_A_MEMBER = "This person is already a member."
 
 
 @transaction.atomic
-def membership_invite(*, merchant: Merchant, email: str, role: str) -> Invitation:
-    """Add a person to `merchant` from a portal: never touches an existing user's password.
+def membership_invite(*, merchant: Merchant, email: str, role: str) -> IssuedInvitation:
+    """Invite the person with `email` to `merchant` from a portal: a pending membership and a fresh link.
 
-    Raises ValidationError on `email` when the person is already a member.
+    Known and unknown addresses are answered alike: a new address gets an account
+    without a password, an existing account is never changed, and nobody is a
+    member before accepting (invitation_accept). Inviting a pending person again
+    replaces their link (and sets the role). When the account has never had a
+    password, every other merchant's link for it stops working: whoever sets
+    that password gets the account, so only the newest link may do it.
+
+    Raises ValidationError on `email` when the person has already accepted.
     """
+    User = get_user_model()
     _check_role(role)
     email = _clean_email(email)
-    existing = _find_user(email)
-    if existing is not None and MerchantMembership.objects.filter(merchant=merchant, user=existing).exists():
-        raise ValidationError({"email": ValidationError("This person is already a member.", code="duplicate")})
-    membership = membership_add(merchant=merchant, email=email, role=role)
-    return Invitation(membership=membership, needs_password=existing is None)
+    user = _find_user(email)
+    if user is None:
+        user = User(username=email, email=email)
+        user.set_unusable_password()
+        user.save()
+    else:
+        # One invitation of this account at a time, from any merchant: they are decided under this lock.
+        user = User.objects.select_for_update().get(pk=user.pk)
+    membership = MerchantMembership.objects.select_for_update().filter(user=user, merchant=merchant).first()
+    if membership is not None and membership.is_accepted:
+        raise ValidationError({"email": ValidationError(ALREADY_A_MEMBER, code="duplicate")})
+    if membership is None:
+        membership = MerchantMembership(user=user, merchant=merchant, accepted_at=None)
+    membership.role = role
+    membership.invited_email = email
+    return _issue_link(membership)
+
+
+@transaction.atomic
+def invitation_reissue(*, merchant: Merchant, membership: MerchantMembership) -> IssuedInvitation:
+    """A fresh link for a pending invitation of `merchant`, replacing its earlier one."""
+    if membership.merchant_id != merchant.pk:
+        raise MerchantMembership.DoesNotExist
+    get_user_model().objects.select_for_update().filter(pk=membership.user_id).first()
+    membership = MerchantMembership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    if membership.is_accepted:
+        raise ValidationError(ALREADY_A_MEMBER, code="duplicate")
+    return _issue_link(membership)
+
+
+def _issue_link(membership: MerchantMembership) -> IssuedInvitation:
+    token = secrets.token_urlsafe(32)
+    membership.invitation_token_hash = invitation_token_digest(token)
+    membership.invitation_issued_at = timezone.now()
+    membership.save()
+    if not membership.user.has_usable_password():
+        MerchantMembership.objects.filter(user_id=membership.user_id, accepted_at__isnull=True).exclude(
+            pk=membership.pk
+        ).update(invitation_token_hash="", invitation_issued_at=None)
+    return IssuedInvitation(
+        membership=membership, token=token, email=membership.invited_email or membership.user.get_username()
+    )
+
+
+def account_may_be_claimed(user) -> bool:
+    """Whether an invitation link may set this account's first password (and so hand the account over).
+
+    Only a fresh account may: no password yet, active, no operator rights, and a
+    member of no merchant. Anything else would give the link's holder more than
+    the one invitation.
+    """
+    return (
+        not user.has_usable_password()
+        and user.is_active
+        and not user.is_staff
+        and not user.is_superuser
+        and not MerchantMembership.objects.filter(user=user, accepted_at__isnull=False).exists()
+    )
+
+
+class InvitationRefused(Exception):
+    """The link is not (or no longer) good for this: used, replaced, withdrawn, expired, or the wrong account."""
+
+
+@transaction.atomic
+def invitation_accept(*, membership_id: int, token: str, user=None, password: str | None = None) -> MerchantMembership:
+    """Accept one pending invitation with its link's `token`; no other membership of the account changes.
+
+    Either `user` is the logged-in account the invitation is for, or `password`
+    (already validated) becomes the first password of an account that may be
+    claimed (account_may_be_claimed). Raises InvitationRefused otherwise.
+    """
+    User = get_user_model()
+    # The account first, then the membership: the order membership_invite locks them in.
+    user_id = MerchantMembership.objects.filter(pk=membership_id).values_list("user_id", flat=True).first()
+    invitee = User.objects.select_for_update().filter(pk=user_id).first() if user_id is not None else None
+    membership = MerchantMembership.objects.select_for_update().filter(pk=membership_id, user=invitee).first()
+    if invitee is None or membership is None or not membership.invitation_link_is_live(token):
+        raise InvitationRefused
+    if password is not None:
+        if user is not None or not account_may_be_claimed(invitee):
+            raise InvitationRefused
+        invitee.set_password(password)
+        invitee.save(update_fields=["password"])
+    elif user is None or user.pk != invitee.pk or not invitee.has_usable_password():
+        raise InvitationRefused
+    membership.accepted_at = timezone.now()
+    _clear_invitation(membership)
+    membership.save(update_fields=["accepted_at", "invitation_token_hash", "invitation_issued_at"])
+    membership.user = invitee
+    return membership
+
+
+def _accepted_admins(merchant_id):
+    """The admins the last-admin rule counts: pending invitations are nobody's access yet."""
+    return MerchantMembership.objects.filter(
+        merchant_id=merchant_id, role=MerchantMembership.Role.ADMIN, accepted_at__isnull=False
+    )
 
 
 def _other_admins_exist(membership: MerchantMembership) -> bool:
-    return (
-        MerchantMembership.objects.filter(merchant_id=membership.merchant_id, role=MerchantMembership.Role.ADMIN)
-        .exclude(pk=membership.pk)
-        .exists()
-    )
+    return _accepted_admins(membership.merchant_id).exclude(pk=membership.pk).exists()
+
+
+def _counts_as_admin(membership: MerchantMembership) -> bool:
+    return membership.role == MerchantMembership.Role.ADMIN and membership.is_accepted
 
 
 def _locked_membership(merchant: Merchant, membership: MerchantMembership) -> MerchantMembership:
@@ -157,7 +281,7 @@ def membership_set_role(*, merchant: Merchant, membership: MerchantMembership, r
     """Change a member's role; the merchant's last admin cannot be demoted."""
     _check_role(role)
     membership = _locked_membership(merchant, membership)
-    demoting = membership.role == MerchantMembership.Role.ADMIN and role != membership.role
+    demoting = _counts_as_admin(membership) and role != membership.role
     if demoting and not _other_admins_exist(membership):
         raise ValidationError({"role": ValidationError(LAST_ADMIN_MESSAGE, code="last_admin")})
     if membership.role != role:
@@ -168,8 +292,11 @@ def membership_set_role(*, merchant: Merchant, membership: MerchantMembership, r
 
 @transaction.atomic
 def membership_remove(*, merchant: Merchant, membership: MerchantMembership) -> None:
-    """Remove a member from the merchant (the user account stays); never the last admin."""
+    """Remove a member, or withdraw an invitation (its link stops working); never the last admin.
+
+    The user account stays.
+    """
     membership = _locked_membership(merchant, membership)
-    if membership.role == MerchantMembership.Role.ADMIN and not _other_admins_exist(membership):
+    if _counts_as_admin(membership) and not _other_admins_exist(membership):
         raise ValidationError(LAST_ADMIN_MESSAGE, code="last_admin")
     membership.delete()

@@ -91,8 +91,9 @@ def test_inviting_a_new_person_gives_a_link_where_they_choose_a_password_and_can
     invitee = Client()
     form_page = invitee.get(link, follow=True)
     assert "Choose your password" in form_page.content.decode()
+    # The form is on the invitation link itself (no redirect to Django's set-password page any more).
     done = invitee.post(
-        form_page.redirect_chain[-1][0],
+        link,
         {"new_password1": "a long new passphrase", "new_password2": "a long new passphrase"},
     )
     assert done.status_code == 302
@@ -107,16 +108,23 @@ def test_inviting_a_new_person_gives_a_link_where_they_choose_a_password_and_can
     assert "This link no longer works" in Client().get(link, follow=True).content.decode()
 
 
-def test_adding_an_existing_user_gives_access_without_touching_their_password(portal_admin_client, merchant):
+def test_inviting_an_existing_user_gives_a_link_and_no_access_and_never_touches_their_password(
+    portal_admin_client, merchant
+):
+    # Was: an existing user was added directly ("is now a member", 302, no link). That let any merchant
+    # add any account without consent and told known emails from unknown ones (security report, item 3).
     existing = UserFactory(username="known@example.com")
 
     response = portal_admin_client.post("/portal/staff/", {"email": "KNOWN@example.com", "role": "admin"}, follow=True)
 
-    assert "known@example.com is now a member (admin)." in response.content.decode()
-    assert "invite-link" not in response.content.decode()
+    assert response.status_code == 201  # as for a new address
+    assert "Invitation for KNOWN@example.com (admin) created." in response.content.decode()
+    assert "invite-link" in response.content.decode()
     existing.refresh_from_db()
     assert existing.check_password(USER_PASSWORD)
-    assert MerchantMembership.objects.get(user=existing, merchant=merchant).role == "admin"
+    membership = MerchantMembership.objects.get(user=existing, merchant=merchant)
+    assert membership.role == "admin"
+    assert membership.accepted_at is None  # no access until they accept
 
 
 @pytest.mark.parametrize(

@@ -57,8 +57,7 @@ CLASSIFIED: dict[str, Rule] = {
     "api:webhook-endpoint-detail": API,
     "portal:login": PUBLIC,
     "portal:logout": PUBLIC,
-    "portal:password_set": PUBLIC,  # a signed, single-use link
-    "portal:password_set_complete": PUBLIC,
+    "portal:invitation_accept": PUBLIC,  # a random, single-use link for one pending membership
     "portal:home": PORTAL,
     "portal:password_change": PORTAL,
     "portal:password_change_done": PORTAL,
@@ -78,6 +77,7 @@ CLASSIFIED: dict[str, Rule] = {
     "portal:staff_list": PORTAL_ADMIN,
     "portal:staff_role": PORTAL_ADMIN,
     "portal:staff_remove": PORTAL_ADMIN,
+    "portal:staff_reinvite": PORTAL_ADMIN,
     "portal:webhook_list": PORTAL_ADMIN,
     "portal:webhook_edit": PORTAL_ADMIN,
     "portal:webhook_delete": PORTAL_ADMIN,

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from customers.portal.views import account, credentials, customers, imports, staff, webhooks
+from customers.portal.views import account, credentials, customers, imports, invitations, staff, webhooks
 
 app_name = "portal"
 
@@ -11,8 +11,13 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", account.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", account.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("set-password/<uidb64>/<token>/", account.PasswordSetView.as_view(), name="password_set"),
-    path("set-password/done/", account.PasswordSetCompleteView.as_view(), name="password_set_complete"),
+    # An invited person's only way in: the first password of a new account is chosen there too
+    # (Django's set-password link of a user id and a token is not served, so it cannot go around it).
+    path(
+        "invitations/<int:membership_pk>/<str:token>/",
+        invitations.invitation_accept_view,
+        name="invitation_accept",
+    ),
     path("switch/", account.switch_merchant_view, name="switch_merchant"),
     path("customers/", customers.customer_list_view, name="customer_list"),
     path("customers/new/", customers.customer_create_view, name="customer_create"),
@@ -28,6 +33,7 @@ urlpatterns = [
     path("staff/", staff.staff_list_view, name="staff_list"),
     path("staff/<int:membership_pk>/role/", staff.staff_role_view, name="staff_role"),
     path("staff/<int:membership_pk>/remove/", staff.staff_remove_view, name="staff_remove"),
+    path("staff/<int:membership_pk>/invitation/", staff.staff_reinvite_view, name="staff_reinvite"),
     path("webhooks/", webhooks.webhook_list_view, name="webhook_list"),
     path("webhooks/<str:endpoint_id>/edit/", webhooks.webhook_edit_view, name="webhook_edit"),
     path("webhooks/<str:endpoint_id>/delete/", webhooks.webhook_delete_view, name="webhook_delete"),

@@ -25,17 +25,6 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "registration/portal_password_change_done.html"
 
 
-class PasswordSetView(auth_views.PasswordResetConfirmView):
-    """Where an invited person chooses a password, from the link the inviting admin handed them."""
-
-    template_name = "registration/portal_password_set.html"
-    success_url = reverse_lazy("portal:password_set_complete")
-
-
-class PasswordSetCompleteView(auth_views.PasswordResetCompleteView):
-    template_name = "registration/portal_password_set_complete.html"
-
-
 @portal_view
 def home_view(request):
     return render(request, "portal/home.html")

@@ -1,12 +1,9 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.portal.access import portal_view
@@ -15,7 +12,13 @@ from customers.portal.forms import InviteForm, RoleForm
 from customers.portal.shown_once import render_shown_once
 from merchants.models import MerchantMembership
 from merchants.selectors import merchant_member_get, merchant_members
-from merchants.services import membership_invite, membership_remove, membership_set_role
+from merchants.services import (
+    IssuedInvitation,
+    invitation_reissue,
+    membership_invite,
+    membership_remove,
+    membership_set_role,
+)
 
 
 def _member_or_404(request, membership_pk) -> MerchantMembership:
@@ -32,6 +35,24 @@ def _render_list(request, *, form, status=200):
     return render(request, "portal/staff/list.html", {"form": form, "members": members}, status=status)
 
 
+def _render_invitation(request, invitation: IssuedInvitation):
+    """The shown-once page with the link: the same for a new address and an existing account."""
+    path = reverse(
+        "portal:invitation_accept", kwargs={"membership_pk": invitation.membership.pk, "token": invitation.token}
+    )
+    return render_shown_once(
+        request,
+        "portal/staff/invited.html",
+        {
+            "membership": invitation.membership,
+            "email": invitation.email,
+            "link": request.build_absolute_uri(path),
+            "timeout_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+        },
+        message=f"Invitation for {invitation.email} ({invitation.membership.get_role_display().lower()}) created.",
+    )
+
+
 @portal_view(admin_only=True)
 @require_http_methods(["GET", "POST"])
 def staff_list_view(request):
@@ -44,30 +65,22 @@ def staff_list_view(request):
         except ValidationError as error:
             show_domain_errors(error, form=form)
         else:
-            user = invitation.membership.user
-            message = f"{user.email or user.username} is now a member ({invitation.membership.role})."
-            if not invitation.needs_password:
-                messages.success(request, message)
-                return redirect("portal:staff_list")
-            # A new account has no password: the admin hands this one-time link to the person.
-            path = reverse(
-                "portal:password_set",
-                kwargs={
-                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                    "token": default_token_generator.make_token(user),
-                },
-            )
-            return render_shown_once(
-                request,
-                "portal/staff/invited.html",
-                {
-                    "membership": invitation.membership,
-                    "link": request.build_absolute_uri(path),
-                    "timeout_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
-                },
-                message=message,
-            )
+            return _render_invitation(request, invitation)
     return _render_list(request, form=form, status=400 if form.errors else 200)
+
+
+@require_POST
+@portal_view(admin_only=True)
+def staff_reinvite_view(request, membership_pk):
+    """A fresh link for a pending invitation; the earlier one stops working."""
+    membership = _member_or_404(request, membership_pk)
+    try:
+        invitation = invitation_reissue(merchant=request.merchant, membership=membership)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return _render_list(request, form=InviteForm(), status=400)
+    return _render_invitation(request, invitation)
 
 
 @require_POST
@@ -82,7 +95,7 @@ def staff_role_view(request, membership_pk):
             for message in error.messages:
                 messages.error(request, message)
             return _render_list(request, form=InviteForm(), status=400)
-        messages.success(request, f"{membership.user.username} is now {form.cleaned_data['role']}.")
+        messages.success(request, f"{membership.shown_email} is now {form.cleaned_data['role']}.")
     return redirect("portal:staff_list")
 
 
@@ -97,7 +110,10 @@ def staff_remove_view(request, membership_pk):
             for message in error.messages:
                 messages.error(request, message)
             return _render_list(request, form=InviteForm(), status=400)
-        messages.success(request, f"{membership.user.username} no longer has access to {request.merchant.name}.")
+        if not membership.is_accepted:
+            messages.success(request, f"The invitation of {membership.shown_email} was withdrawn.")
+            return redirect("portal:staff_list")
+        messages.success(request, f"{membership.shown_email} no longer has access to {request.merchant.name}.")
         if membership.user_id == request.user.pk:
             return redirect("portal:home")
         return redirect("portal:staff_list")
