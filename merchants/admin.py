@@ -1,11 +1,16 @@
-"""Django admin for operators: merchants with their API clients and staff, memberships."""
+"""Django admin for operators: merchants with their API clients and staff, memberships, login lock-outs."""
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
+from config.login_lockout import LockoutHandler, cool_off_for_failures
 from merchants.models import Merchant, MerchantMembership, OAuthClient
 from merchants.services import membership_remove, membership_set_role, oauth_client_create, oauth_client_revoke
 
@@ -177,3 +182,28 @@ class MembershipAdmin(DomainRefusalAsMessage, admin.ModelAdmin):
         if refused:
             self.message_user(request, "Not removed: " + " · ".join(refused), messages.ERROR)
 
+
+# django-axes registers its failed-login records; this admin is axes' own with the project's handler (its
+# "Clean up expired attempts" action otherwise fails on the admin's request) and a status that knows the
+# growing pause (config/login_lockout.py).
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LoginLockoutAdmin(AccessAttemptAdmin):
+    """Failed logins per username and address. Deleting a row unlocks that username at that address."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.handler = LockoutHandler()
+
+    @admin.display(description="Status")
+    def status(self, obj: AccessAttempt) -> str:
+        left = settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+        if left > 0:
+            return f"{left} attempt{'s' if left != 1 else ''} left"
+        until = obj.attempt_time + cool_off_for_failures(obj.failures_since_start)
+        if until > timezone.now():
+            return f"Locked out until {until:%Y-%m-%d %H:%M} UTC"
+        return "Pause over: the next failure locks out again, for longer"

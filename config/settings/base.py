@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django_countries",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "merchants",
     "customers",
 ]
@@ -46,6 +47,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.ApiProblemMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lock-out page (config/login_lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Content-Security-Policy (django-csp) on every page: our templates load scripts, styles,
@@ -270,3 +273,30 @@ EVENT_DELIVERY_BACKOFF_BASE = env.float("EVENT_DELIVERY_BACKOFF_BASE", default=1
 EVENT_DELIVERY_BACKOFF_MAX = env.float("EVENT_DELIVERY_BACKOFF_MAX", default=3600.0)
 # Webhook URLs may point at loopback/private/link-local addresses only when this is on (development).
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False)
+
+# Login lock-out (django-axes) on /portal/login/ and /admin/login/ (config/login_lockout.py).
+# Failures are counted per username *and* address, so guessing from one address never locks the
+# owner out elsewhere. After AXES_FAILURE_LIMIT failures the pair is paused LOGIN_COOLOFF_BASE_MINUTES;
+# each further failure after a pause pauses it twice as long as before, up to LOGIN_COOLOFF_MAX_HOURS.
+# Paused attempts get a 429 page without any password being hashed. Unlock: delete the row in
+# Django admin (Axes > Access attempts) or `manage.py axes_reset_username EMAIL`. The address is
+# REMOTE_ADDR, as for the API's rate limit: behind a proxy it must be the client's address.
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out (username, address) before the next backend checks the password.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "config.login_lockout.LockoutHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_COOLOFF_BASE_MINUTES = env.int("LOGIN_COOLOFF_BASE_MINUTES", default=15)
+LOGIN_COOLOFF_MAX_HOURS = env.int("LOGIN_COOLOFF_MAX_HOURS", default=24)
+AXES_COOLOFF_TIME = "config.login_lockout.cool_off"
+AXES_USERNAME_CALLABLE = "config.login_lockout.username"
+AXES_LOCKOUT_CALLABLE = "config.login_lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# An attempt while paused is refused, not counted: it neither lengthens the pause nor runs the hasher.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Only failures are kept (no row per successful login; Django's last_login records those).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
