@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from customers.models import CustomerEvent
-from customers.outbox.addresses import PrivateAddress, check_url_host
+from customers.outbox.addresses import InvalidURL, PrivateAddress, check_destination, parse_webhook_url
 from customers.validation import text_error
 
 EVENT_TYPES = tuple(CustomerEvent.Type.values)
@@ -56,14 +56,19 @@ def clean_webhook_endpoint(data: Any, *, partial: bool = False) -> dict[str, Any
                 parts = urlsplit(url)
                 if "#" in url or not PATH_AND_QUERY.fullmatch(parts.path + "?" + parts.query):
                     raise ValidationError("No #fragment, and %-encode characters outside RFC 3986.", code="invalid_url")
+                # Read as the HTTP client (urllib3) reads it, and refused where parsers could disagree
+                # (a backslash, user:pass@...): the host checked must be the host connected to.
+                destination = parse_webhook_url(url)
             except ValidationError as exc:
                 code = exc.code if exc.code == "max_length" else "invalid_url"
                 message = exc.messages[0] if code == "max_length" else "Enter a valid http:// or https:// URL."
                 add("url", message, code)
+            except InvalidURL as exc:
+                add("url", str(exc), "invalid_url")
             else:
                 if not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
                     try:
-                        check_url_host(url)
+                        check_destination(destination)
                     except PrivateAddress as exc:
                         add("url", f"Webhook URLs must point at a public address: {exc}", "private_address")
                 cleaned["url"] = url

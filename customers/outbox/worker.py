@@ -22,11 +22,14 @@ the later event brings the receiver up to date.
 
 import dataclasses
 import datetime
+import errno
 import logging
 import random
+import socket
 import time
+from urllib.parse import unquote
 
-import requests
+import urllib3
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
@@ -34,7 +37,16 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from customers.models import EventDelivery
-from customers.outbox.addresses import PrivateAddress, check_resolved
+from customers.outbox.addresses import (
+    INVALID_URL_NOTE,
+    REFUSED_NOTE,
+    Destination,
+    InvalidURL,
+    PrivateAddress,
+    parse_operator_url,
+    parse_webhook_url,
+    resolve,
+)
 from customers.outbox.payloads import encode, gateway_payload, is_erased, webhook_payload
 from customers.outbox.signing import signature_header
 
@@ -43,6 +55,14 @@ logger = logging.getLogger(__name__)
 USER_AGENT = "CustomerVault-Events/1"
 MAX_ERROR_LENGTH = 1000
 ERASED_NOTE = "Not sent: the customer was deleted and its personal data erased before this event went out."
+UNRESOLVED_NOTE = "Connection failed: the host name could not be resolved."
+
+try:  # the CA bundle requests used to verify with; the system's store when certifi is not installed
+    import certifi
+
+    CA_CERTS: str | None = certifi.where()
+except ImportError:  # pragma: no cover
+    CA_CERTS = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +70,22 @@ class Outcome:
     ok: bool
     status_code: int | None = None
     error: str = ""
+
+
+class _Unreachable(Exception):
+    """Connecting to one of the host's addresses failed; the next one may be tried."""
+
+    def __init__(self, cause: BaseException | None):
+        super().__init__()
+        self.errno = cause.errno if isinstance(cause, OSError) else None
+
+    def describe(self) -> str:
+        """In words, never the exception's repr (which names the address and port)."""
+        if self.errno == errno.ECONNREFUSED:
+            return "Connection failed: connection refused."
+        if self.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return "Connection failed: no route to the host."
+        return "Connection failed: could not connect."
 
 
 def gateway_enabled() -> bool:
@@ -107,7 +143,9 @@ class Worker:
         check_configuration()
         self.poll_interval = poll_interval
         self.stopping = False
-        self.session = requests.Session()
+        # One pool per (checked address, port, TLS name): keep-alive connections are only ever
+        # reused for the address that was checked for them.
+        self.http = urllib3.PoolManager(num_pools=64, maxsize=1, block=False)
         self.counts = {status: 0 for status in EventDelivery.Status.values}
         self.counts["retrying"] = 0
 
@@ -132,7 +170,7 @@ class Worker:
                 handled = 0
             if not handled:
                 self._sleep(self.poll_interval)
-        self.session.close()
+        self.http.clear()
 
     def _sleep(self, seconds: float) -> None:
         # Short naps instead of one long sleep or Event.wait: a signal handler
@@ -165,13 +203,18 @@ class Worker:
         event = delivery.event
         if delivery.destination == EventDelivery.GATEWAY:
             url, secret, payload = settings.GATEWAY_URL, settings.GATEWAY_SIGNING_SECRET, gateway_payload(event)
+            try:
+                destination = parse_operator_url(url)
+            except InvalidURL:
+                return Outcome(ok=False, error="Request failed: GATEWAY_URL is not a valid URL.")
+            refuse_private = False  # the operator's own choice
         else:
             url, secret, payload = delivery.endpoint.url, delivery.endpoint.secret, webhook_payload(event)
-            if not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
-                try:
-                    check_resolved(url)
-                except PrivateAddress as exc:
-                    return Outcome(ok=False, error=f"Refused: {exc}")
+            try:
+                destination = parse_webhook_url(url)
+            except InvalidURL:
+                return Outcome(ok=False, error=INVALID_URL_NOTE)
+            refuse_private = not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS
         body = encode(payload)
         timestamp = int(time.time())
         headers = {
@@ -183,21 +226,72 @@ class Worker:
             "Vault-Signature": signature_header(secret=secret, timestamp=timestamp, body=body),
             "Vault-Delivery-Attempt": str(delivery.attempts + 1),
         }
-        timeout = settings.EVENT_DELIVERY_TIMEOUT
+        return self.post(destination, body, headers, refuse_private=refuse_private)
+
+    def post(self, destination: Destination, body: bytes, headers: dict[str, str], *, refuse_private: bool) -> Outcome:
+        """POST `body` to `destination`, connecting only to an address its host resolved to just now.
+
+        The name is resolved once (`resolve`, which with `refuse_private` refuses
+        it when any address is not public); the connection goes to one of those
+        addresses, never to a fresh DNS answer, with the URL's `Host` header and,
+        for https, SNI and certificate verification for the URL's host name. No
+        redirect is followed and the response body is not read.
+        """
         try:
-            # stream=True: only the status line and headers are read; the body is ignored.
-            with self.session.post(
-                url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
-            ) as response:
-                status_code = response.status_code
-        except requests.Timeout:
+            addresses = resolve(destination, refuse_private=refuse_private)
+        except PrivateAddress:
+            return Outcome(ok=False, error=REFUSED_NOTE)
+        except (socket.gaierror, UnicodeError):
+            return Outcome(ok=False, error=UNRESOLVED_NOTE)
+        headers = {"Host": destination.host_header, **headers}
+        if destination.auth is not None:  # only an operator's URL carries user:password
+            headers.update(urllib3.make_headers(basic_auth=unquote(destination.auth)))
+        timeout = settings.EVENT_DELIVERY_TIMEOUT
+        unreachable = _Unreachable(None)
+        for address in addresses:
+            try:
+                return self._post_to(address, destination, body, headers, timeout)
+            except _Unreachable as exc:
+                unreachable = exc
+        return Outcome(ok=False, error=unreachable.describe())
+
+    def _post_to(
+        self, address: str, destination: Destination, body: bytes, headers: dict[str, str], timeout: float
+    ) -> Outcome:
+        pool_kwargs: dict = {}
+        if destination.scheme == "https":
+            pool_kwargs = {"cert_reqs": "CERT_REQUIRED", "ca_certs": CA_CERTS}
+            if destination.address is None:  # a name: SNI and the certificate check are for it, not the IP
+                pool_kwargs |= {"server_hostname": destination.name, "assert_hostname": destination.name}
+        pool = self.http.connection_from_host(address, destination.port, destination.scheme, pool_kwargs=pool_kwargs)
+        try:
+            response = pool.urlopen(
+                "POST",
+                destination.request_target,
+                body=body,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=timeout, read=timeout),
+                redirect=False,
+                retries=False,
+                preload_content=False,
+            )
+        except urllib3.exceptions.NewConnectionError as exc:  # before ConnectTimeoutError, its base class
+            raise _Unreachable(exc.__cause__ or exc.__context__) from exc
+        except urllib3.exceptions.TimeoutError:
             return Outcome(ok=False, error=f"Timed out after {timeout:g} s.")
-        except requests.ConnectionError as exc:
-            # urllib3's retry wrapper hides the cause (refused, DNS, TLS) one level down.
-            cause = getattr(exc.args[0], "reason", None) if exc.args else None
-            return Outcome(ok=False, error=f"Connection failed: {cause or exc}")
-        except requests.RequestException as exc:
-            return Outcome(ok=False, error=f"Request failed: {exc}")
+        except urllib3.exceptions.SSLError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "match" in str(exc):
+                return Outcome(ok=False, error="Connection failed: the TLS certificate is not valid for this host.")
+            return Outcome(ok=False, error="Connection failed: the TLS handshake failed.")
+        except urllib3.exceptions.ProtocolError:
+            return Outcome(ok=False, error="Connection failed: the connection closed before a response arrived.")
+        except urllib3.exceptions.HTTPError:
+            return Outcome(ok=False, error="Request failed: the response was not valid HTTP.")
+        status_code = response.status
+        # The body is not read. An empty one leaves the connection reusable; otherwise it is closed.
+        if response.length_remaining != 0:
+            response.close()
+        response.release_conn()
         if 200 <= status_code < 300:
             return Outcome(ok=True, status_code=status_code)
         return Outcome(ok=False, status_code=status_code, error=f"HTTP {status_code}")
