@@ -3,7 +3,9 @@
 Failures are counted per (username, address). After AXES_FAILURE_LIMIT of them that
 pair is locked out for LOGIN_COOLOFF_BASE_MINUTES; each further failure once a pause is
 over locks it out again for twice as long as the one before, up to LOGIN_COOLOFF_MAX_HOURS.
-While locked out, axes' backend refuses before any password is hashed. A successful
+An address failing LOGIN_ADDRESS_FAILURE_LIMIT times over all usernames within the base
+pause is paused for all of them. While locked out, axes' backend refuses before any
+password is hashed. A successful
 login (AXES_RESET_ON_SUCCESS) or an operator (admin, `manage.py axes_reset_username`)
 clears the count.
 
@@ -67,12 +69,35 @@ def cool_off(request) -> datetime.timedelta:
     return cool_off_for_failures(failures)
 
 
+def address_failures(request) -> int:
+    """Failed logins from this request's address within the base pause, over every username."""
+    since = (getattr(request, "axes_attempt_time", None) or timezone.now()) - base_cool_off()
+    return (
+        AccessAttempt.objects.filter(ip_address=request.axes_ip_address, attempt_time__gte=since).aggregate(
+            total=Sum("failures_since_start")
+        )["total"]
+        or 0
+    )
+
+
 class LockoutHandler(AxesDatabaseHandler):
     """Axes' database handler, forgetting failures below the limit after the base pause, the others after the longest.
 
     A pair that was locked out keeps its count for the longest pause after its last
     failure, so its next failure after a pause locks it out again, for longer.
+
+    An address that fails LOGIN_ADDRESS_FAILURE_LIMIT times within the base pause, over
+    any usernames, is paused for every username until its failures are older than
+    that: trying many usernames from one address cannot keep the password hasher busy.
     """
+
+    def get_failures(self, request, credentials=None) -> int:
+        failures = super().get_failures(request, credentials)
+        ceiling = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+        below = failures < settings.AXES_FAILURE_LIMIT
+        if below and ceiling and request.axes_ip_address and address_failures(request) >= ceiling:
+            return settings.AXES_FAILURE_LIMIT
+        return failures
 
     def clean_expired_user_attempts(self, request=None, credentials=None) -> int:
         now = timezone.now()

@@ -235,3 +235,19 @@ def test_the_admins_clean_up_action_keeps_a_current_lockout(member, admin_site_c
     assert cleaned.status_code == 200
     assert "Cleaned up 0 expired access attempts." in cleaned.content.decode()
     assert attempt("/portal/login/", "ada@example.com", USER_PASSWORD).status_code == 429
+
+
+def test_an_address_trying_many_usernames_is_paused_for_all_of_them_but_only_there(member, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 2 * LIMIT
+    statuses = [attempt("/portal/login/", f"guess{n}@example.com", "nope").status_code for n in range(2 * LIMIT)]
+
+    assert statuses == [200] * (2 * LIMIT - 1) + [429]  # no username failed LIMIT times
+
+    with mock.patch.object(ModelBackend, "authenticate", autospec=True, return_value=None) as check:
+        assert attempt("/portal/login/", "another.guess@example.com", "nope").status_code == 429
+    assert attempt("/portal/login/", "ada@example.com", USER_PASSWORD).status_code == 429
+    assert attempt("/portal/login/", "ada@example.com", USER_PASSWORD, address=OWNER).status_code == 302
+    check.assert_not_called()
+    # Over once those failures are older than the base pause.
+    rewind_attempts(base_cool_off().total_seconds() + 1)
+    assert attempt("/portal/login/", "ada@example.com", USER_PASSWORD).status_code == 302

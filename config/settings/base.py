@@ -291,6 +291,9 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 LOGIN_COOLOFF_BASE_MINUTES = env.int("LOGIN_COOLOFF_BASE_MINUTES", default=15)
 LOGIN_COOLOFF_MAX_HOURS = env.int("LOGIN_COOLOFF_MAX_HOURS", default=24)
+# And per address over all usernames, so trying many usernames cannot keep the hasher busy: this many
+# failures within LOGIN_COOLOFF_BASE_MINUTES pause the address for every username; 0 turns it off.
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=100)
 AXES_COOLOFF_TIME = "config.login_lockout.cool_off"
 AXES_USERNAME_CALLABLE = "config.login_lockout.username"
 AXES_LOCKOUT_CALLABLE = "config.login_lockout.lockout_response"
