@@ -216,7 +216,8 @@ IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env.int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", d
 # /o/token/ and /o/revoke_token/ (merchants/token_views.py): after TOKEN_FAILURE_LIMIT failed client
 # authentications of one client id from one address within TOKEN_FAILURE_WINDOW seconds, or
 # TOKEN_FAILURE_ADDRESS_LIMIT from one address over all client ids, wrong secrets from there get 429
-# slow_down instead of 401 until the window ends. A right secret is always accepted. 0 turns a limit off.
+# slow_down instead of 401 until the window ends. A right secret is always accepted. TOKEN_FAILURE_LIMIT=0
+# turns the throttle off, TOKEN_FAILURE_ADDRESS_LIMIT=0 only the count over all client ids.
 TOKEN_FAILURE_LIMIT = env.int("TOKEN_FAILURE_LIMIT", default=10)
 TOKEN_FAILURE_WINDOW = env.int("TOKEN_FAILURE_WINDOW", default=300)
 TOKEN_FAILURE_ADDRESS_LIMIT = env.int("TOKEN_FAILURE_ADDRESS_LIMIT", default=100)
