@@ -95,11 +95,13 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the single writer; a busy timeout makes
     # concurrent writers wait instead of failing with "database is locked".
+    # secure_delete overwrites deleted content with zeros, so an erased customer's
+    # data does not linger in free pages of the file (customer_delete also checkpoints the WAL).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
         }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
