@@ -27,6 +27,12 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 100_000))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 10_000))
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None  # "-" for stdout; off by default (the LB logs requests)
+# The path without its query string, and no Referer: query strings carry search terms, emails and
+# sometimes a token a client put in the URL, and a log line outlives a customer's erasure. The
+# request id ties a line to the application's own log. gunicorn's default format has "%(r)s" and "%(f)s".
+access_log_format = os.environ.get(
+    "GUNICORN_ACCESS_LOG_FORMAT", '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(L)s "%(a)s" %({x-request-id}o)s'
+)
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # Load the application before forking: workers share its memory pages and start at once.

@@ -23,6 +23,21 @@ class RequestIDLogFilter(logging.Filter):
         return True
 
 
+class QueryStringRedactingFilter(logging.Filter):
+    """Drop the query string from the request line that runserver logs (logger `django.server`).
+
+    Query strings carry search terms, emails and sometimes a token a client put in
+    the URL; gunicorn's access log format leaves them out the same way (gunicorn.conf.py).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple) and isinstance(record.args[0], str) and "?" in record.args[0]:
+            method_path, _, rest = record.args[0].partition("?")
+            version = rest.rpartition(" ")[2] if " " in rest else ""
+            record.args = (f"{method_path} {version}".rstrip(), *record.args[1:])
+        return True
+
+
 class RequestIDMiddleware:
     """Every response carries X-Request-ID: a sane incoming one is echoed, else a new one."""
 

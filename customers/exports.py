@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Iterator
 
-from customers.imports import STANDARD_COLUMNS
+from customers.imports import STANDARD_COLUMNS, spreadsheet_cell
 from customers.models import CustomField
 from customers.selectors import CustomerFilters, customer_queryset
 from merchants.models import Merchant
@@ -52,7 +52,7 @@ def customer_export_csv(
     def line(cells: list[str]) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(cells)
+        writer.writerow([spreadsheet_cell(cell) for cell in cells])
         return buffer.getvalue()
 
     yield line([*STANDARD_COLUMNS, *(f"{name}:{type_}" for name, type_ in custom_columns)])

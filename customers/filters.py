@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from customers.selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CustomerFilters
-from customers.validation import CUSTOM_FIELD_NAME_RE, normalize_country
+from customers.validation import CUSTOM_FIELD_NAME_RE, WHITESPACE, normalize_country
 
 TEXT_FILTERS = ("email", "q", "company")
 KNOWN_PARAMETERS = (*TEXT_FILTERS, "address_country", "created_after", "created_before", "limit", "cursor")
@@ -36,7 +36,7 @@ class ListQuery:
 
 def _parse_timestamp(value: str) -> datetime.datetime | None:
     """An ISO 8601 date or date-time; without an offset it is UTC. None when unparseable."""
-    text = _UNENCODED_PLUS_OFFSET.sub(r"\1+\2", value.strip())
+    text = _UNENCODED_PLUS_OFFSET.sub(r"\1+\2", value.strip(WHITESPACE))
     try:
         parsed = datetime.datetime.fromisoformat(text)
     except ValueError:
@@ -85,9 +85,11 @@ def list_query_from_params(params: QueryDict) -> ListQuery:
             error(parameter, message, "unknown_parameter")
 
     # An empty value means "no filter", as when the parameter is left out.
-    filters: dict = {name: values[name].strip() for name in TEXT_FILTERS if values.get(name, "").strip()}
+    filters: dict = {
+        name: values[name].strip(WHITESPACE) for name in TEXT_FILTERS if values.get(name, "").strip(WHITESPACE)
+    }
 
-    if values.get("address_country", "").strip():
+    if values.get("address_country", "").strip(WHITESPACE):
         code = normalize_country(values["address_country"])
         if code is None:
             error(
@@ -98,7 +100,7 @@ def list_query_from_params(params: QueryDict) -> ListQuery:
         filters["address_country"] = code
 
     for name in ("created_after", "created_before"):
-        if values.get(name, "").strip():
+        if values.get(name, "").strip(WHITESPACE):
             moment = _parse_timestamp(values[name])
             if moment is None:
                 error(
@@ -110,8 +112,8 @@ def list_query_from_params(params: QueryDict) -> ListQuery:
             filters[name] = moment
 
     limit = DEFAULT_PAGE_SIZE
-    if values.get("limit", "").strip():
-        raw = values["limit"].strip()
+    if values.get("limit", "").strip(WHITESPACE):
+        raw = values["limit"].strip(WHITESPACE)
         if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
             error("limit", f"Must be a whole number from 1 to {MAX_PAGE_SIZE}.", "invalid_limit")
         else:
@@ -122,5 +124,5 @@ def list_query_from_params(params: QueryDict) -> ListQuery:
     return ListQuery(
         filters=CustomerFilters(**filters, custom_fields=tuple(custom_fields)),
         limit=limit,
-        cursor=values.get("cursor", "").strip() or None,
+        cursor=values.get("cursor", "").strip(WHITESPACE) or None,
     )

@@ -39,6 +39,8 @@ from customers.validation import CUSTOM_FIELD_NAME_RE, CUSTOM_FIELD_TYPES, Custo
 from merchants.models import Merchant
 
 STANDARD_COLUMNS = RECORD_FIELDS  # firstname, lastname, email, company, address_country
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BATCH_SIZE = 5000
 # Batches written at once on PostgreSQL, each by its own thread on its own connection (see _Writer).
 WRITERS = 2
@@ -103,6 +105,7 @@ def _parse_header(cells: list[str]) -> tuple[list[_Column], list[dict[str, Any]]
         header = raw.strip()
         if position == 1:
             header = header.lstrip("\ufeff")
+        header = cell_value(header)
         if not header:
             errors.append(_error(f"column {position}", "blank_header", f"Column {position} has no header."))
             continue
@@ -152,11 +155,25 @@ def _parse_header(cells: list[str]) -> tuple[list[_Column], list[dict[str, Any]]
     return columns, errors
 
 
+def spreadsheet_cell(value: str) -> str:
+    """`value` as a CSV cell no spreadsheet runs as a formula: a leading `'` before a formula trigger.
+
+    A value that itself starts with `'` gets one more, so that `cell_value` gives
+    back exactly what was exported, whatever it was.
+    """
+    return "'" + value if value.startswith(FORMULA_TRIGGERS + ("'",)) else value
+
+
+def cell_value(cell: str) -> str:
+    """The value an exported cell (`spreadsheet_cell`) stands for; a hand-written `'Aisha` stays as it is."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_TRIGGERS + ("'",)) else cell
+
+
 def _payload(columns: list[_Column], cells: list[str]) -> tuple[dict[str, Any], list[_Column]]:
     """The API-shaped payload of a row, and the columns of its custom fields in payload order."""
     payload: dict[str, Any] = {}
     custom_fields, custom_columns = [], []
-    for column, cell in zip(columns, cells, strict=True):
+    for column, cell in zip(columns, map(cell_value, cells), strict=True):
         if column.type is None:
             payload[column.name] = cell
         elif cell != "":

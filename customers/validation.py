@@ -32,6 +32,14 @@ MAX_CUSTOM_FIELD_VALUE_LENGTH = 500
 # \Z, not $: "$" also matches before a trailing newline. re.ASCII: \d is 0-9 only.
 CUSTOM_FIELD_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
 CUSTOM_FIELD_TYPES = tuple(CustomField.Type.values)
+# The white space trimmed from text and that a blank value may consist of: what Python's
+# str.isspace() and ECMAScript's \s (the regex dialect of the OpenAPI schema's patterns) both
+# call white space. Python alone adds \x1c-\x1f and \x85, ECMAScript alone U+FEFF; with one
+# set, the schema's "blank" and the code's agree on every input.
+WHITESPACE = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+_WHITESPACE_CLASS = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+BLANK_PATTERN = f"^[{_WHITESPACE_CLASS}]*$"
+NOT_BLANK_PATTERN = f"[^{_WHITESPACE_CLASS}]"
 
 _INTEGER_RE = re.compile(r"^[+-]?\d+\Z", re.ASCII)
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z", re.ASCII)
@@ -114,7 +122,7 @@ def _check_text(errors: _Errors, path: str, value: str) -> bool:
 
 def normalize_country(value: str) -> str | None:
     """Upper-cased ISO 3166-1 alpha-3 code, or None when `value` is not one."""
-    code = value.strip().upper()
+    code = value.strip(WHITESPACE).upper()
     if len(code) != 3 or not code.isascii() or not code.isalpha():
         return None
     return code if _is_alpha3(code) else None
@@ -135,7 +143,7 @@ def _clean_name_field(errors: _Errors, field: str, raw: Any) -> str | None:
         return None
     if not _check_text(errors, field, raw):
         return None
-    value = raw.strip()
+    value = raw.strip(WHITESPACE)
     if not value:
         return None
     limit = MAX_LENGTHS[field]
@@ -159,7 +167,7 @@ def _clean_country(errors: _Errors, raw: Any) -> str | None:
         return None
     if not _check_text(errors, "address_country", raw):
         return None
-    if not raw.strip():
+    if not raw.strip(WHITESPACE):
         return None
     code = normalize_country(raw)
     if code is None:

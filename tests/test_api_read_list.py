@@ -3,6 +3,7 @@
 import base64
 import datetime
 import json
+import re
 import uuid
 
 import pytest
@@ -443,3 +444,21 @@ def test_retrieve_queries_stay_flat_as_custom_fields_grow(api_client, merchant, 
     with django_assert_num_queries(len(captured.captured_queries)):
         response = api_client.get(detail_url(many.pk))
     assert len(response.json()["data"]["options"]["custom_fields"]) == 50
+
+
+def test_white_space_means_what_the_schemas_blank_pattern_means(api_client, merchant):
+    """A filter of white space alone is no filter; U+FEFF and \\x1c are no white space to the schema either."""
+    CustomerFactory(merchant=merchant)
+    parameters = next(
+        p
+        for p in api_client.get("/api/schema/?format=json").json()["paths"]["/api/v1/customers"]["get"]["parameters"]
+        if p["name"] == "created_after"
+    )
+    blank = re.compile(next(s["pattern"] for s in parameters["schema"]["anyOf"] if "pattern" in s).replace("$", r"\Z"))
+
+    assert "\\s" not in blank.pattern  # \s means other white space in ECMAScript (the schema's dialect) than in Python
+    for value in (" \t\u00a0\u3000", "\ufeff", "\x1c"):
+        response = api_client.get(URL, {"created_after": value})
+        assert (response.status_code == 200) == bool(blank.fullmatch(value)), (repr(value), response.content)
+    assert api_client.get(URL, {"created_after": "\u2003"}).status_code == 200
+    assert_problem(api_client.get(URL, {"created_after": "\ufeff"}), 400)

@@ -4,7 +4,10 @@ Each door creates, changes and deletes its own customer; then every text, varcha
 JSON column of every table is searched for the customers' emails and custom field values.
 """
 
+from pathlib import Path
+
 import pytest
+from django.db import connection
 
 from customers.models import Customer
 from customers.portal import import_jobs
@@ -135,3 +138,32 @@ def test_no_copy_of_a_deleted_customers_data_remains_in_any_table(
 
     assert not Customer.objects.exists()
     assert columns_holding(MARKER) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_sqlite_a_deleted_customers_email_is_gone_from_the_database_file_and_its_wal(merchant, api_client):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's own file and write-ahead log; PostgreSQL's erasure is the table scan above")
+    created = send(
+        api_client,
+        "post",
+        URL,
+        {
+            "firstname": "Ada",
+            "email": email("file"),
+            "options": {"custom_fields": [{"name": "n", "value": secret("file")}]},
+        },
+        HTTP_IDEMPOTENCY_KEY="erasure-file",
+    ).json()
+    send(api_client, "patch", detail_url(created["customer_id"]), {"lastname": "Lovelace"})
+    path = Path(connection.settings_dict["NAME"])
+
+    def on_disk() -> bytes:
+        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+    assert email("file").encode() in on_disk()  # the probe can see it while the customer lives
+
+    assert send(api_client, "delete", detail_url(created["customer_id"])).status_code == 204
+
+    assert email("file").encode() not in on_disk()
+    assert secret("file").encode() not in on_disk()

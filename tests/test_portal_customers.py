@@ -404,3 +404,21 @@ def test_deleting_removes_the_customer_through_the_domain_layer(portal_staff_cli
     assert AuditEntry.objects.filter(customer_id=ada.pk, action="deleted", door="portal").exists()
     assert CustomerEvent.objects.filter(customer_id=ada.pk, type="customer.deleted").exists()
     assert portal_staff_client.get(f"/portal/customers/{ada.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("extra", [{}, {"add_row": "1"}], ids=["save", "add-a-row"])
+def test_a_form_claiming_a_million_custom_field_rows_is_refused_before_building_them(
+    portal_staff_client, merchant, extra
+):
+    data = form_data(firstname="Ada", **{"cf-TOTAL_FORMS": "1000000"}, **extra)
+
+    response = portal_staff_client.post("/portal/customers/new/", data)
+
+    html = response.content.decode()
+    # At most 60 rows and the blank row the page keeps for "Add a row" (name, type, value, remove), 4 management inputs.
+    assert html.count('name="cf-') <= 4 * (60 + 1) + 4
+    assert len(html) < 200_000
+    if not extra:
+        assert response.status_code == 400
+        assert "A customer has at most 50 custom fields" in html
+    assert not Customer.objects.filter(merchant=merchant).exists()

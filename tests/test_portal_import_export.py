@@ -271,3 +271,61 @@ def test_a_custom_field_name_used_with_two_types_exports_as_one_string_column(po
 
     assert rows[0][-1] == "code:string"
     assert {row[0]: row[-1] for row in rows[1:]} == {"A": "7", "B": "x7"}
+
+
+# --- spreadsheet formulas (OWASP CSV injection) --------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "'=1", "'"]
+
+
+def export_rows(client) -> list[list[str]]:
+    content = b"".join(client.get("/portal/customers/export.csv").streaming_content).decode()
+    return list(csv.reader(io.StringIO(content, newline="")))
+
+
+@pytest.mark.parametrize("value", FORMULAS)
+def test_an_exported_cell_never_starts_with_a_formula_trigger_and_imports_back_to_its_value(
+    portal_staff_client, merchant, other_merchant, value
+):
+    # A custom field keeps its value as given; standard fields are stripped of surrounding white space.
+    customer_create(
+        merchant=merchant,
+        data={"company": value, "options": {"custom_fields": [{"name": "-note", "type": "string", "value": value}]}},
+    )
+    company = Customer.objects.get(merchant=merchant).company
+
+    header, row = export_rows(portal_staff_client)
+
+    assert header[-1] == "'-note:string"
+    assert row[-1] == "'" + value
+    assert row[3] == ("'" + company if company.startswith(("=", "+", "-", "@", "'")) else company)
+    exported = b"".join(portal_staff_client.get("/portal/customers/export.csv").streaming_content).decode()
+    report = customer_import_csv(merchant=other_merchant, file=io.StringIO(exported, newline=""), actor=SYSTEM)
+    assert (report.created, report.failed) == (1, 0), report.errors
+    copy = Customer.objects.get(merchant=other_merchant)
+    assert copy.company == company
+    assert [(f.name, f.value) for f in copy.custom_fields.all()] == [("-note", value)]
+
+
+def test_a_hand_written_cell_starting_with_an_apostrophe_imports_as_written(merchant):
+    report = customer_import_csv(
+        merchant=merchant, file=io.StringIO("lastname\r\n'Aisha\r\n", newline=""), actor=SYSTEM
+    )
+
+    assert report.created == 1
+    assert Customer.objects.get(merchant=merchant).lastname == "'Aisha"
+
+
+def test_the_error_report_neutralises_formulas_echoed_from_the_file(
+    portal_staff_client, run_imports_inline, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(portal_staff_client, 'firstname,=HYPERLINK("http://evil.example")\r\nAda,x\r\n')
+    job = CustomerImport.objects.get()
+
+    rows = list(
+        csv.reader(io.StringIO(portal_staff_client.get(f"/portal/imports/{job.pk}/errors.csv").content.decode()))
+    )
+
+    assert rows[1][1] == '\'=HYPERLINK("http://evil.example")'
+    assert not [cell for row in rows for cell in row if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]

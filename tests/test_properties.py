@@ -26,7 +26,7 @@ from customers.models import Customer, CustomerEvent, CustomField
 from customers.representation import customer_as_dict
 from customers.selectors import customer_get
 from customers.services import customer_create
-from customers.validation import MAX_CUSTOM_FIELDS, MAX_LENGTHS, NAME_FIELDS, clean_customer_payload
+from customers.validation import MAX_CUSTOM_FIELDS, MAX_LENGTHS, NAME_FIELDS, WHITESPACE, clean_customer_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -115,9 +115,9 @@ def expected_record(payload: dict) -> dict:
     record = {}
     for field in NAME_FIELDS:
         value = payload.get(field)
-        record[field] = value.strip() or None if isinstance(value, str) else None
+        record[field] = value.strip(WHITESPACE) or None if isinstance(value, str) else None
     country = payload.get("address_country")
-    record["address_country"] = country.strip().upper() or None if isinstance(country, str) else None
+    record["address_country"] = country.strip(WHITESPACE).upper() or None if isinstance(country, str) else None
     record["custom_fields"] = [
         {"name": f["name"], "type": f.get("type", "string"), "value": as_stored_string(f["value"])}
         for f in (payload.get("options") or {}).get("custom_fields") or []

@@ -98,11 +98,13 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the single writer; a busy timeout makes
     # concurrent writers wait instead of failing with "database is locked".
+    # secure_delete overwrites deleted content with zeros, so an erased customer's
+    # data does not linger in free pages of the file (customer_delete also checkpoints the WAL).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
         }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -246,9 +248,17 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.middleware.RequestIDLogFilter"}},
+    "filters": {
+        "request_id": {"()": "config.middleware.RequestIDLogFilter"},
+        "no_query_string": {"()": "config.middleware.QueryStringRedactingFilter"},
+    },
     "formatters": {
         "default": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {
@@ -256,11 +266,18 @@ LOGGING = {
             "filters": ["request_id"],
             "formatter": "default",
         },
+        # Django's own runserver handler, with query strings left out of the request lines it logs.
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "filters": ["no_query_string"],
+            "formatter": "django.server",
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # The API middleware logs unexpected errors itself, with the request id.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -22,6 +22,7 @@ from customers.api.schema_rules import COUNTRY, describe_write_rules
 from customers.create_many import MAX_BULK_ITEMS
 from customers.idempotency import MAX_KEY_LENGTH
 from customers.selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from customers.validation import BLANK_PATTERN
 
 PROBLEM = "application/problem+json"
 TOKEN_URL = "/o/token/"  # noqa: S105 - a URL, not a secret
@@ -244,7 +245,7 @@ LOCATION = OpenApiParameter(
     "Location", OpenApiTypes.STR, OpenApiParameter.HEADER, description="URL of the new customer.", response=[201]
 )
 # Empty (or blank) filter values mean "no filter", as when the parameter is left out.
-_BLANK = {"type": "string", "pattern": "^\\s*$"}
+_BLANK = {"type": "string", "pattern": BLANK_PATTERN}
 # Any text but NUL, which no database column can hold (a NUL is a 400).
 _TEXT = {"type": "string", "pattern": "^[^\\u0000]*$"}
 _MOMENT = {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}, _BLANK]}

@@ -11,16 +11,18 @@ apply after surrounding whitespace is trimmed.
 from django_countries import countries
 
 from customers.validation import (
+    BLANK_PATTERN,
     CUSTOM_FIELD_TYPES,
     MAX_CUSTOM_FIELD_VALUE_LENGTH,
     MAX_CUSTOM_FIELDS,
     MAX_LENGTHS,
     NAME_FIELDS,
+    NOT_BLANK_PATTERN,
     normalize_country,
 )
 
 NO_NUL = "^[^\\u0000]*$"
-BLANK = {"type": "string", "pattern": "^\\s*$"}
+BLANK = {"type": "string", "pattern": BLANK_PATTERN}
 # A subset of what Django's EmailValidator accepts: a dot-atom local part and a DNS domain.
 _ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -100,7 +102,8 @@ def describe_write_rules(schemas: dict) -> None:
         write["additionalProperties"] = False
         # At least one of the four, not blank.
         write["anyOf"] = [
-            {"required": [field], "properties": {field: {"type": "string", "pattern": "\\S"}}} for field in NAME_FIELDS
+            {"required": [field], "properties": {field: {"type": "string", "pattern": NOT_BLANK_PATTERN}}}
+            for field in NAME_FIELDS
         ]
     options = schemas.get("CustomerOptionsInputRequest")
     if options:

@@ -11,6 +11,7 @@ from customers.countries import country_choices
 from customers.filters import list_query_from_params
 from customers.models import CustomField
 from customers.selectors import CustomerFilters
+from customers.validation import MAX_CUSTOM_FIELDS
 from merchants.models import MerchantMembership
 
 
@@ -49,9 +50,29 @@ class CustomFieldRowForm(forms.Form):
     value = forms.CharField(label="Value", required=False, strip=False)
 
 
+# Every custom field a customer may have, and room for blank and removed rows. The cap is applied
+# before any row form is built, so a POST claiming a million rows costs no more than this.
+MAX_CUSTOM_FIELD_ROWS = MAX_CUSTOM_FIELDS + 10
+
+
+class CustomFieldRowsFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "too_many_forms": f"A customer has at most {MAX_CUSTOM_FIELDS} custom fields: "
+        f"send at most {MAX_CUSTOM_FIELD_ROWS} rows, blank and removed ones included."
+    }
+
+
 def custom_field_formset(*, data=None, initial=None, extra: int = 2):
     """Rows of name/type/value. Blank rows are ignored; the 'Remove' box drops a row."""
-    factory = forms.formset_factory(CustomFieldRowForm, extra=extra, can_delete=True)
+    factory = forms.formset_factory(
+        CustomFieldRowForm,
+        formset=CustomFieldRowsFormSet,
+        extra=extra,
+        can_delete=True,
+        max_num=MAX_CUSTOM_FIELD_ROWS,
+        absolute_max=MAX_CUSTOM_FIELD_ROWS,
+        validate_max=True,
+    )
     return factory(data=data, initial=initial, prefix="cf")
 
 
@@ -77,7 +98,7 @@ def with_one_more_row(data):
         total = int(data.get("cf-TOTAL_FORMS", "0"))
     except ValueError:
         total = 0
-    data["cf-TOTAL_FORMS"] = str(min(total + 1, 60))
+    data["cf-TOTAL_FORMS"] = str(min(total + 1, MAX_CUSTOM_FIELD_ROWS))
     return data
 
 

@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from customers.imports import spreadsheet_cell
 from customers.models import CustomerImport
 from customers.portal import import_jobs
 from customers.portal.access import portal_view
@@ -69,7 +70,9 @@ def import_errors_view(request, import_id):
     writer.writerow(["line", "column", "code", "message"])
     for row in job.errors:
         for error in row["errors"]:
-            writer.writerow([row["line"], error.get("field") or "", error.get("code", ""), error.get("message", "")])
+            # Column names and messages echo the uploaded file: never let a spreadsheet run them.
+            cells = [error.get("field") or "", error.get("code", ""), error.get("message", "")]
+            writer.writerow([row["line"], *map(spreadsheet_cell, cells)])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-errors-{job.pk}.csv"'
     return response
