@@ -144,7 +144,14 @@ class MerchantAdmin(DomainRefusalAsMessage, admin.ModelAdmin):
 
     @admin.action(description="Issue an API client (shows its secret once)")
     def issue_api_client(self, request, queryset):
-        issued = [oauth_client_create(merchant=merchant, name=f"{merchant.name} API client") for merchant in queryset]
+        issued = []
+        for merchant in queryset:
+            try:
+                issued.append(oauth_client_create(merchant=merchant, name=f"{merchant.name} API client"))
+            except ValidationError as error:  # the merchant has its most clients: the others still get theirs
+                messages.error(request, f"{merchant.name}: {' '.join(error.messages)}")
+        if not issued:
+            return None
         messages.success(request, f"Issued {len(issued)} API client(s). Copy the secrets now: they are not kept.")
         # NoStoreMiddleware keeps the page holding the secrets out of every cache.
         return TemplateResponse(

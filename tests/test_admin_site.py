@@ -218,6 +218,26 @@ def test_the_issue_client_action_shows_a_working_secret_once(admin_site_client, 
     assert fetch_token(client.client_id, secret)["access_token"]
 
 
+def test_the_issue_client_action_names_a_merchant_at_its_cap_and_still_issues_the_others(
+    admin_site_client, merchant, other_merchant, settings
+):
+    settings.MAX_API_CLIENTS_PER_MERCHANT = 1
+    oauth_client_create(merchant=merchant, name="The one allowed")
+
+    response = admin_site_client.post(
+        "/admin/merchants/merchant/",
+        {"action": "issue_api_client", "_selected_action": [str(merchant.pk), str(other_merchant.pk)]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"{merchant.name}: " in html
+    assert OAuthClient.objects.filter(merchant=merchant).count() == 1
+    assert OAuthClient.objects.filter(merchant=other_merchant).count() == 1
+    assert re.search(r'<code class="client-secret">([^<]+)</code>', html)
+
+
 def test_deleting_a_client_inline_revokes_it(admin_site_client, merchant):
     issued = oauth_client_create(merchant=merchant, name="Old")
     page = admin_site_client.get(f"/admin/merchants/merchant/{merchant.pk}/change/")
