@@ -359,8 +359,10 @@ def main() -> None:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         # Plain HTTP on loopback: no TLS terminator in front of this server.
         "SECURE_SSL_REDIRECT": "0",
-        # Measure the API, not the per-client rate limiter (it would answer 429).
+        # Measure the API, not the per-client rate limiter (it would answer 429), and token issuance,
+        # not the cap on one client's live tokens (the token scenario mints thousands from one client).
         "API_RATE_LIMIT": "0",
+        "MAX_LIVE_TOKENS_PER_CLIENT": "0",
         "LOG_LEVEL": "WARNING",
         "GUNICORN_BIND": f"127.0.0.1:{args.port}",
     }
