@@ -11,7 +11,7 @@ from django.utils import timezone
 import customers.services
 from customers.bulk_insert import Insert
 from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery
-from tests.api_helpers import assert_problem
+from tests.api_helpers import assert_problem, create
 
 URL = "/api/v1/customers"
 BODY = {
@@ -267,3 +267,33 @@ def test_a_validation_failure_leaves_no_rows_behind(api_client):
 
     assert response.status_code == 400
     assert_nothing_stored()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/v1/customers"),
+        ("POST", "/api/v1/customers/bulk"),
+        ("PUT", "/api/v1/customers/{customer_id}"),
+        ("PATCH", "/api/v1/customers/{customer_id}"),
+        ("POST", "/api/v1/webhook-endpoints"),
+        ("PUT", "/api/v1/webhook-endpoints/{endpoint_id}"),
+        ("PATCH", "/api/v1/webhook-endpoints/{endpoint_id}"),
+    ],
+)
+def test_every_write_without_a_body_is_a_400_that_changes_nothing(api_client, merchant, method, path):
+    """A PATCH without a body is malformed (it is no `{}`); a POST or PUT is told what it needs."""
+    customer_id = create(api_client)["customer_id"]
+    endpoint = api_client.post(
+        "/api/v1/webhook-endpoints", '{"url": "https://hooks.example.com/vault"}', content_type="application/json"
+    ).json()
+    before = (api_client.get(f"{URL}/{customer_id}").content, api_client.get("/api/v1/webhook-endpoints").content)
+
+    response = api_client.generic(method, path.format(customer_id=customer_id, endpoint_id=endpoint["id"]), "")
+
+    problem = assert_problem(response, 400)
+    if method == "PATCH":
+        assert problem["type"] == "/problems/malformed-json"
+        assert problem["detail"] == "The request body is empty: send a JSON object."
+    after = (api_client.get(f"{URL}/{customer_id}").content, api_client.get("/api/v1/webhook-endpoints").content)
+    assert after == before

@@ -5,7 +5,7 @@ import functools
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -47,6 +47,7 @@ class MerchantAPIMixin:
       calls count too; keyed by OAuth2 client, or by address without a valid token.
       Every response carries the RateLimit-* headers.
     - Scopes: `scopes_by_action` maps each action to the scope it needs.
+    - A PATCH without a body is a 400, after authentication and scopes.
     """
 
     permission_classes = [HasMerchantToken, HasRequiredScope]
@@ -69,6 +70,14 @@ class MerchantAPIMixin:
         request._request.rate_limit = state
         if state is not None and state.exceeded:
             raise RateLimited(state)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method == "PATCH" and request.stream is None:
+            # DRF reads a body of length zero as {} whatever its Content-Type, and `{}` is a valid
+            # PATCH that changes nothing: no body at all must not pass for it. (A POST or PUT without
+            # a body is already refused by its validation, which says which fields it needs.)
+            raise ParseError("The request body is empty: send a JSON object.")
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

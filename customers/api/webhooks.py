@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers, status, viewsets
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from customers.api.base import MerchantAPIMixin
@@ -240,10 +240,6 @@ class WebhookEndpointViewSet(MerchantAPIMixin, viewsets.GenericViewSet):
         return Response(webhook_endpoint_as_dict(self.get_object()))
 
     def partial_update(self, request, endpoint_id=None):
-        if request.stream is None:
-            # DRF reads a body of length zero as {} whatever its Content-Type; `{}` itself is a
-            # no-op, as for customers, but no body at all is a malformed request.
-            raise ParseError("The request body is empty: send a JSON object with the fields to change.")
         endpoint = webhook_endpoint_update(endpoint=self.get_object(), data=request.data, partial=True)
         return Response(webhook_endpoint_as_dict(endpoint))
 
