@@ -29,6 +29,7 @@ import socket
 import time
 from urllib.parse import unquote
 
+import certifi
 import urllib3
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -57,12 +58,8 @@ MAX_ERROR_LENGTH = 1000
 ERASED_NOTE = "Not sent: the customer was deleted and its personal data erased before this event went out."
 UNRESOLVED_NOTE = "Connection failed: the host name could not be resolved."
 
-try:  # the CA bundle requests used to verify with; the system's store when certifi is not installed
-    import certifi
-
-    CA_CERTS: str | None = certifi.where()
-except ImportError:  # pragma: no cover
-    CA_CERTS = None
+# Mozilla's CA bundle (certifi, as requests used): the same trust on every machine, whatever its system store.
+CA_CERTS: str = certifi.where()
 
 
 @dataclasses.dataclass(frozen=True)
