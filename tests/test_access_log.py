@@ -68,7 +68,7 @@ def test_runserver_as_the_demo_uses_it_logs_request_lines_without_their_query_st
         process.terminate()
         output = process.communicate(timeout=30)[0]
 
-    assert '"GET /healthz HTTP/1.1" 200' in output
+    assert '"GET /healthz HTTP/1.1" 200' in output, output
     assert "tok-SECRET-456" not in output
     assert "ada%40example" not in output
     assert "ada@example" not in output

@@ -71,6 +71,8 @@ class Server:
         }
         if database.get("PASSWORD"):
             env["PGPASSWORD"] = database["PASSWORD"]
+        # The cache table a production deploy's `migrate` creates (the tests' own cache lives in memory).
+        subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=PROJECT, env=env, check=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"],

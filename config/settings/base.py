@@ -321,3 +321,5 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Only failures are kept (no row per successful login; Django's last_login records those).
 AXES_DISABLE_ACCESS_LOG = True
 AXES_HTTP_RESPONSE_CODE = 429
+# No "AXES: BEGIN ..." banner on every start of every command (the worker's and the CLI's output stay clean).
+AXES_VERBOSE = False
