@@ -297,3 +297,8 @@ def test_every_write_without_a_body_is_a_400_that_changes_nothing(api_client, me
         assert problem["detail"] == "The request body is empty: send a JSON object."
     after = (api_client.get(f"{URL}/{customer_id}").content, api_client.get("/api/v1/webhook-endpoints").content)
     assert after == before
+
+
+@pytest.mark.parametrize("path", ["/api/v1/customers", "/api/v1/webhook-endpoints"])
+def test_a_patch_without_a_body_where_patch_is_not_allowed_stays_a_405(api_client, path):
+    assert_problem(api_client.generic("PATCH", path, ""), 405)

@@ -73,7 +73,8 @@ class MerchantAPIMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if request.method == "PATCH" and request.stream is None:
+        # hasattr: only where PATCH is allowed at all; elsewhere it stays a 405.
+        if request.method == "PATCH" and hasattr(self, "patch") and request.stream is None:
             # DRF reads a body of length zero as {} whatever its Content-Type, and `{}` is a valid
             # PATCH that changes nothing: no body at all must not pass for it. (A POST or PUT without
             # a body is already refused by its validation, which says which fields it needs.)
