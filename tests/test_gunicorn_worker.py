@@ -50,29 +50,31 @@ def server(request):
         process.wait(timeout=30)
 
 
-def test_the_production_config_freezes_what_each_worker_holds_at_start_away_from_the_collector():
-    port = free_port()
+def test_the_production_config_freezes_what_each_worker_holds_at_start_away_from_the_collector(tmp_path):
+    port, log = free_port(), tmp_path / "gunicorn.log"
     env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tests.pid_wsgi_app:application"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         answer = None
-        deadline = time.monotonic() + 20
+        # Generous: with the suite on both cores, a preloading gunicorn can take a while to boot.
+        deadline = time.monotonic() + 60
         while answer is None:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 conn.request("GET", "/")
                 answer = conn.getresponse().read().decode()
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise
+                    raise AssertionError(f"gunicorn did not answer ({exc!r}); its log:\n{log.read_text()}") from exc
                 time.sleep(0.2)
     finally:
         process.terminate()
         process.wait(timeout=30)
 
-    frozen = int(answer.split()[1])
-    assert frozen > 10_000  # gunicorn's own modules and the app; a worker without the hooks has 0
+    _pid, frozen = map(int, answer.split())
+    assert frozen > 10_000, (answer, log.read_text())  # gunicorn's modules and the app; a worker without the hooks: 0
 
 
 def serve_connections(port: int, connections: int, requests_each: int) -> list[list[str]]:
