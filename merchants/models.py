@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from oauth2_provider.models import AbstractApplication
+from oauth2_provider.models import AbstractApplication, ApplicationManager
 
 
 class Merchant(models.Model):
@@ -25,6 +25,13 @@ class Merchant(models.Model):
         return self.name
 
 
+class OAuthClientManager(ApplicationManager):
+    def get_queryset(self):
+        # With its merchant, in the same query: the token endpoint's client lookup (the toolkit's
+        # own `objects.get(client_id=...)`) is followed by the merchant's is_active check.
+        return super().get_queryset().select_related("merchant")
+
+
 class OAuthClient(AbstractApplication):
     """An OAuth2 client (django-oauth-toolkit application) owned by one merchant.
 
@@ -33,6 +40,8 @@ class OAuthClient(AbstractApplication):
     """
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="oauth_clients")
+
+    objects = OAuthClientManager()
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
