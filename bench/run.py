@@ -340,7 +340,7 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated scenario names to run (healthz always runs)")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument(
-        "--settings", default="config.settings.production", help="Django settings module (to compare variants)"
+        "--settings", default="config.django.production", help="Django settings module (to compare variants)"
     )
     args = parser.parse_args()
     profile = SMOKE if args.smoke else FULL

@@ -1,16 +1,12 @@
-"""
-ASGI config for config project.
-
-It exposes the ASGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/asgi/
-"""
+"""The ASGI entry point (`uvicorn config.asgi:application`); the same rules as config/wsgi.py."""
 
 import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+from config.entrypoint import require_secret_key
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.production")
+require_secret_key()
 
 application = get_asgi_application()

@@ -1,16 +1,18 @@
-"""
-WSGI config for config project.
+"""The WSGI entry point that servers load (`gunicorn -c gunicorn.conf.py config.wsgi`).
 
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
+Serving needs SECRET_KEY in the environment: without it the development key,
+which is published in this repository, would sign sessions and links. The
+settings default to production; manage.py, the demo and the tests keep the
+development defaults.
 """
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+from config.entrypoint import require_secret_key
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.production")
+require_secret_key()
 
 application = get_wsgi_application()

@@ -3,48 +3,20 @@
 import uuid
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db import connection
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 
+from audit.models import AuditEntry
+from audit.services import Actor
+from core.paginators import LargeTablePaginator
 from customers.countries import country_choices
 from customers.error_paths import custom_field_error_index
-from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery, WebhookEndpoint
-from customers.outbox.services import delivery_retry
-from customers.services import RECORD_FIELDS, Actor, customer_create, customer_delete, customer_replace
+from customers.models import Customer, CustomField
+from customers.services import RECORD_FIELDS, customer_create, customer_delete, customer_replace
 from customers.validation import clean_customer_payload
-
-
-class LargeTablePaginator(Paginator):
-    """A paginator that never counts a huge table row by row.
-
-    Up to EXACT_LIMIT matching rows are counted exactly (a capped COUNT over a
-    LIMIT subquery). Beyond that an unfiltered list on PostgreSQL uses the
-    planner's row estimate; a filtered one reports EXACT_LIMIT + 1, so the
-    pages past it are reached by searching or filtering, not by paging.
-    """
-
-    EXACT_LIMIT = 100_000
-
-    @cached_property
-    def count(self) -> int:
-        capped = self.object_list.order_by()[: self.EXACT_LIMIT + 1].count()
-        if capped <= self.EXACT_LIMIT:
-            return capped
-        if connection.vendor == "postgresql" and not self.object_list.query.where:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [Customer._meta.db_table]
-                )
-                row = cursor.fetchone()
-            if row and row[0] > capped:
-                return int(row[0])
-        return capped
 
 
 class CountryFilter(admin.SimpleListFilter):
@@ -164,7 +136,7 @@ class CustomerAdmin(admin.ModelAdmin):
     def audit_trail(self, obj):
         if not obj or not obj.pk:
             return "-"
-        url = reverse("admin:customers_auditentry_changelist") + f"?customer_id={obj.pk}"
+        url = reverse("admin:audit_auditentry_changelist") + f"?customer_id={obj.pk}"
         count = AuditEntry.objects.filter(customer_id=obj.pk).count()
         return format_html('<a href="{}">{} change(s): who, when, which door, which fields</a>', url, count)
 
@@ -207,152 +179,3 @@ class CustomerAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for customer in queryset:
             self.delete_model(request, customer)
-
-
-# --- Event forwarding (customers/outbox): read-mostly, failed deliveries can be retried ---------
-
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the domain (events, deliveries) or by merchants (endpoints): looked at, not edited here."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class EventDeliveryInline(admin.TabularInline):
-    model = EventDelivery
-    fields = readonly_fields = (
-        "destination",
-        "endpoint",
-        "status",
-        "attempts",
-        "last_attempt_at",
-        "last_status_code",
-        "last_error",
-        "next_attempt_at",
-        "delivered_at",
-    )
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(CustomerEvent)
-class CustomerEventAdmin(_ReadOnlyAdmin):
-    fields = ("id", "event_id", "type", "merchant", "customer_id", "payload", "created_at")
-    list_display = ("id", "type", "customer_id", "merchant", "created_at")
-    list_filter = ("type",)
-    list_select_related = ("merchant",)
-    search_fields = ("=customer_id", "=event_id")
-    search_help_text = "Exact customer id or event id."
-    inlines = [EventDeliveryInline]
-
-
-@admin.register(EventDelivery)
-class EventDeliveryAdmin(_ReadOnlyAdmin):
-    fields = (
-        "id",
-        "event",
-        "destination",
-        "endpoint",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "last_attempt_at",
-        "last_status_code",
-        "last_error",
-        "delivered_at",
-        "created_at",
-    )
-    list_display = (
-        "id",
-        "event",
-        "destination",
-        "endpoint",
-        "status",
-        "attempts",
-        "last_status_code",
-        "last_attempt_at",
-    )
-    list_filter = ("status", "destination")
-    list_select_related = ("event", "endpoint")
-    search_fields = ("=event__customer_id", "=event__event_id")
-    search_help_text = "Exact customer id or event id."
-    actions = ["retry_deliveries"]
-
-    def has_retry_permission(self, request):
-        return request.user.has_perm("customers.change_eventdelivery")
-
-    @admin.action(description="Retry the selected failed deliveries", permissions=["retry"])
-    def retry_deliveries(self, request, queryset):
-        retried, refused = 0, []
-        for delivery in queryset.select_related("event__merchant"):
-            try:
-                delivery_retry(merchant=delivery.event.merchant, delivery=delivery)
-                retried += 1
-            except ValidationError as exc:
-                refused.append(f"#{delivery.pk}: {' '.join(exc.messages)}")
-        if retried:
-            self.message_user(request, f"{retried} delivery(ies) queued again.", messages.SUCCESS)
-        if refused:
-            self.message_user(request, "Not retried: " + " · ".join(refused), messages.WARNING)
-
-
-@admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(_ReadOnlyAdmin):
-    # Never the signing secret.
-    fields = ("id", "merchant", "url", "description", "enabled_events", "is_active", "created_at", "updated_at")
-    list_display = ("url", "merchant", "is_active", "created_at")
-    list_filter = ("is_active",)
-    list_select_related = ("merchant",)
-    search_fields = ("url",)
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """The audit trail, read only: who changed which customer, when, through which door, which fields.
-
-    It holds ids and field names, never values, so it may outlive the customer's erasure.
-    """
-
-    list_display = ["created_at", "action", "customer_id", "door", "actor", "changed_fields", "merchant"]
-    list_filter = ["action", "door", "merchant"]
-    list_select_related = ["merchant"]
-    search_fields = ["actor"]
-    search_help_text = "Paste a customer id, or part of an API client id or user name."
-    ordering = ["-id"]
-    show_full_result_count = False
-    paginator = LargeTablePaginator
-
-    def get_search_results(self, request, queryset, search_term):
-        try:
-            customer_id = uuid.UUID(search_term.strip())
-        except ValueError:
-            return super().get_search_results(request, queryset, search_term)
-        return queryset.filter(customer_id=customer_id), False
-
-    def lookup_allowed(self, lookup, value, request=None):
-        # The customer page links to ?customer_id=...: one customer's trail.
-        return lookup == "customer_id" or super().lookup_allowed(lookup, value, request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

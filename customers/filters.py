@@ -17,8 +17,9 @@ import re
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
+from core.text import WHITESPACE
 from customers.selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CustomerFilters
-from customers.validation import CUSTOM_FIELD_NAME_RE, WHITESPACE, normalize_country
+from customers.validation import CUSTOM_FIELD_NAME_RE, normalize_country
 
 TEXT_FILTERS = ("email", "q", "company")
 KNOWN_PARAMETERS = (*TEXT_FILTERS, "address_country", "created_after", "created_before", "limit", "cursor")

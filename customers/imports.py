@@ -16,26 +16,23 @@ batch before the one that failed and possibly the one written beside it.
 import collections
 import csv
 import dataclasses
-import datetime
 import difflib
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TextIO
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from customers.bulk_insert import insert_rows, reserve_ids
+from audit.models import AuditEntry
+from audit.services import Actor
 from customers.error_paths import custom_field_error_index
-from customers.events import event_record_many
-from customers.ids import uuid7
-from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery
-from customers.representation import customer_as_dict
-from customers.services import RECORD_FIELDS, Actor, created_fields
+from customers.models import Customer, CustomField
+from customers.services import RECORD_FIELDS, NewCustomerRows, new_customer_rows, new_customers_write_many
 from customers.validation import CUSTOM_FIELD_NAME_RE, CUSTOM_FIELD_TYPES, CustomerData, clean_customer_payload
+from events.models import CustomerEvent, EventDelivery
 from merchants.models import Merchant
 
 STANDARD_COLUMNS = RECORD_FIELDS  # firstname, lastname, email, company, address_country
@@ -207,70 +204,14 @@ def _rows(reader) -> Iterator[tuple[int, list[str]]]:
             yield start, cells
 
 
-@dataclasses.dataclass(slots=True)
-class _NewCustomer:
-    """What `customer_as_dict` reads of a customer; a model instance would cost more than validating the row."""
+def _prepare_batch(*, merchant: Merchant, actor: Actor, batch: list[CustomerData]) -> NewCustomerRows:
+    """The rows `customer_create` writes, for each customer of `batch`.
 
-    customer_id: uuid.UUID
-    merchant_id: uuid.UUID
-    created_at: datetime.datetime
-    updated_at: datetime.datetime
-    firstname: str | None
-    lastname: str | None
-    email: str | None
-    company: str | None
-    address_country: str | None
-
-
-@dataclasses.dataclass
-class _Rows:
-    """One batch as rows of each table, ready for `insert_rows`."""
-
-    now: datetime.datetime
-    customers: list[tuple] = dataclasses.field(default_factory=list)
-    fields: list[tuple] = dataclasses.field(default_factory=list)
-    snapshots: list[tuple] = dataclasses.field(default_factory=list)
-    audits: list[tuple] = dataclasses.field(default_factory=list)
-    # Reserved before the batch goes to a writer, so that event ids follow the file
-    # whichever of two writers commits first (PostgreSQL; None elsewhere).
-    event_ids: list[int] | None = None
-
-
-def _prepare_batch(*, merchant: Merchant, actor: Actor, batch: list[CustomerData]) -> _Rows:
-    """The rows `customer_create` writes for each customer of `batch`."""
-    rows = _Rows(now=timezone.now())
-    now, label = rows.now, actor.label[:255]
-    for cleaned in batch:
-        customer = _NewCustomer(uuid7(), merchant.pk, now, now, **cleaned.values)
-        rows.customers.append(
-            (customer.customer_id, merchant.pk, *(cleaned.values[f] for f in RECORD_FIELDS), now, now)
-        )
-        custom_fields = cleaned.custom_fields or []
-        rows.fields += [(customer.customer_id, f.name, f.type, f.value, i) for i, f in enumerate(custom_fields)]
-        rows.snapshots.append((customer.customer_id, customer_as_dict(customer, custom_fields=custom_fields)))
-        rows.audits.append(
-            (merchant.pk, customer.customer_id, "created", actor.door, label, created_fields(cleaned), now)
-        )
-    rows.event_ids = reserve_ids(CustomerEvent, len(rows.snapshots))
-    return rows
-
-
-def _insert_batch(merchant: Merchant, rows: _Rows) -> None:
-    with transaction.atomic():
-        insert_rows(Customer, ["customer_id", "merchant", *RECORD_FIELDS, "created_at", "updated_at"], rows.customers)
-        insert_rows(CustomField, ["customer", "name", "type", "value", "position"], rows.fields)
-        event_record_many(
-            merchant=merchant,
-            type=CustomerEvent.Type.CREATED,
-            snapshots=rows.snapshots,
-            now=rows.now,
-            ids=rows.event_ids,
-        )
-        insert_rows(
-            AuditEntry,
-            ["merchant", "customer_id", "action", "door", "actor", "changed_fields", "created_at"],
-            rows.audits,
-        )
+    Event ids are taken here, in the reading thread, so that they follow the file
+    whichever of two writers commits first (PostgreSQL).
+    """
+    rows = new_customer_rows(merchant=merchant, batch=batch, actor=actor, now=timezone.now())
+    return dataclasses.replace(rows, events=rows.events.with_reserved_ids())
 
 
 class _Writer:
@@ -287,8 +228,7 @@ class _Writer:
     it, in this thread).
     """
 
-    def __init__(self, merchant: Merchant):
-        self.merchant = merchant
+    def __init__(self):
         threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
         # One executor (one thread, one connection) per writer, used in turn.
         self.executors = (
@@ -297,15 +237,15 @@ class _Writer:
         self.pending: collections.deque[Future] = collections.deque()
         self.written = 0
 
-    def write(self, rows: _Rows) -> None:
+    def write(self, rows: NewCustomerRows) -> None:
         if not self.executors:
-            _insert_batch(self.merchant, rows)
+            new_customers_write_many(rows)
             return
         if len(self.pending) >= len(self.executors):
             self.pending.popleft().result()  # raises that batch's error
         executor = self.executors[self.written % len(self.executors)]
         self.written += 1
-        self.pending.append(executor.submit(_insert_batch, self.merchant, rows))
+        self.pending.append(executor.submit(new_customers_write_many, rows))
 
     def wait(self) -> None:
         while self.pending:
@@ -352,7 +292,7 @@ def customer_import_csv(
         report.errors.append(ImportRowError(line=1, errors=header_errors))
         return report
 
-    writer = _Writer(merchant)
+    writer = _Writer()
     try:
         _import_rows(reader, columns, merchant=merchant, actor=actor, writer=writer, report=report, progress=progress)
     finally:

@@ -4,17 +4,14 @@ import base64
 import binascii
 import dataclasses
 import datetime
-import functools
 import json
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Lower
 
-from config.sql import column_list, concrete_attnames, fetch_all, model_from_row
-from customers.ids import parse_uuid
+from core.ids import parse_uuid
 from customers.models import Customer, CustomField
 from merchants.models import Merchant
 
@@ -40,43 +37,19 @@ class CustomerPage:
     next_cursor: str | None
 
 
-@functools.cache
-def _customer_get_sql() -> tuple[str, str]:
-    q = connection.ops.quote_name
-    customer, field = Customer._meta, CustomField._meta
-    # Identifiers come from model metadata, quoted by the backend; values are parameters.
-    return (
-        f"SELECT {column_list(Customer, concrete_attnames(Customer))} FROM {q(customer.db_table)} "  # noqa: S608
-        f"WHERE {q(customer.get_field('merchant').column)} = %s AND {q(customer.pk.column)} = %s",
-        f"SELECT {column_list(CustomField, concrete_attnames(CustomField))} FROM {q(field.db_table)} "  # noqa: S608
-        f"WHERE {q(field.get_field('customer').column)} = %s "
-        f"ORDER BY {q(field.get_field('position').column)}, {q(field.pk.column)}",
-    )
+def _with_custom_fields(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    return customers.prefetch_related(Prefetch("custom_fields", to_attr="loaded_custom_fields"))
 
 
 def customer_get(*, merchant: Merchant, customer_id: str | uuid.UUID) -> Customer:
     """The merchant's customer, with custom fields; Customer.DoesNotExist for anything else.
 
     An unknown id, a malformed id and another merchant's id are the same miss.
-    This is `for_merchant(merchant).prefetch_related("custom_fields").get(pk=...)`
-    as two hand-written queries (config/sql.py): every retrieve, update and
-    delete starts here.
     """
     pk = parse_uuid(customer_id)
     if pk is None:
         raise Customer.DoesNotExist
-    customer_sql, fields_sql = _customer_get_sql()
-    pk_param = Customer._meta.pk.get_db_prep_value(pk, connection)
-    merchant_param = Merchant._meta.pk.get_db_prep_value(merchant.pk, connection)
-    rows = fetch_all(customer_sql, [merchant_param, pk_param])
-    if not rows:
-        raise Customer.DoesNotExist
-    customer = model_from_row(Customer, concrete_attnames(Customer), rows[0])
-    fields = [
-        model_from_row(CustomField, concrete_attnames(CustomField), row) for row in fetch_all(fields_sql, [pk_param])
-    ]
-    customer.cache_custom_fields(fields)
-    return customer
+    return _with_custom_fields(Customer.objects.for_merchant(merchant)).get(pk=pk)
 
 
 def customer_queryset(
@@ -153,7 +126,7 @@ def customer_list(
             qs = qs.filter(Q(created_at__gt=created) | Q(created_at=created, customer_id__gt=pk))
         else:
             qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, customer_id__lt=pk))
-    rows = list(qs.prefetch_related("custom_fields")[: limit + 1])
+    rows = list(_with_custom_fields(qs)[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     return CustomerPage(

@@ -1,6 +1,14 @@
-"""Writes to customers. Every door (API, portal, admin, import) calls these."""
+"""Writes to customers. Every door (API, portal, admin, import, bulk create) calls these.
+
+A change writes its rows, its event (with a delivery per destination) and its
+audit entry together: one statement on PostgreSQL (`insert_all`), one
+transaction elsewhere. The rows new customers write are built once, by
+`new_customer_rows`, for one customer (`customer_create`) or a batch of the
+import (`new_customers_write_many`).
+"""
 
 import dataclasses
+import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -8,15 +16,16 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
-from django.db.models import F, prefetch_related_objects
+from django.db.models import F
 from django.utils import timezone
 
-from customers.bulk_insert import Insert, insert_all
-from customers.events import event_inserts
+from api.idempotency import idempotency_erase_customer
+from audit.services import SYSTEM, Actor, audit_insert
+from core.bulk_insert import Insert, insert_all, insert_rows
+from core.ids import uuid7
 from customers.exceptions import VersionMismatch
-from customers.ids import uuid7
-from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, IdempotencyRecord
-from customers.representation import customer_as_dict
+from customers.models import Customer, CustomField
+from customers.representation import customer_as_dict, customer_representation
 from customers.validation import (
     MAX_CUSTOM_FIELDS,
     NAME_FIELDS,
@@ -25,93 +34,76 @@ from customers.validation import (
     check_has_identity,
     clean_customer_payload,
 )
+from events.models import CustomerEvent
+from events.services import EventRows, event_payloads_erase, event_rows
 from merchants.models import Merchant
 
 RECORD_FIELDS = (*NAME_FIELDS, "address_country")
-
-
-@dataclasses.dataclass(frozen=True)
-class Actor:
-    """Who makes a change and through which door, for the audit trail."""
-
-    door: str  # AuditEntry.Door
-    label: str
-
-    @classmethod
-    def for_client(cls, client) -> "Actor":
-        return cls(AuditEntry.Door.API, f"client:{client.client_id}")
-
-    @classmethod
-    def for_user(cls, user, door: str) -> "Actor":
-        return cls(door, f"user:{user.pk}:{user.get_username()}")
-
-
-SYSTEM = Actor(AuditEntry.Door.CLI, "system")
-
-
-CUSTOMER_COLUMNS = ("customer_id", "merchant", *RECORD_FIELDS, "created_at", "updated_at")
+CUSTOMER_COLUMNS = ("customer_id", "merchant", *RECORD_FIELDS, "version", "created_at", "updated_at")
 CUSTOM_FIELD_COLUMNS = ("customer", "name", "type", "value", "position")
+FIRST_VERSION = 1
 
 
-def _custom_fields_insert(customer: Customer, fields: list[CustomFieldData], start: int = 0) -> Insert:
+def _custom_fields_insert(customer_id, fields: Sequence[CustomFieldData], start: int = 0) -> Insert:
     return Insert(
         CustomField,
         CUSTOM_FIELD_COLUMNS,
-        [(customer.pk, f.name, f.type, f.value, start + i) for i, f in enumerate(fields)],
+        [(customer_id, f.name, f.type, f.value, start + i) for i, f in enumerate(fields)],
     )
-
-
-def _record(
-    customer: Customer, event_type: str, actor: Actor, changed: list[str], changes: Sequence[Insert] = ()
-) -> list[list[Any]]:
-    """Write `changes` (rows of the change not yet written) with the change's event and audit entry.
-
-    The snapshot is taken from `customer` and its custom fields as they are after
-    the change. Returns the new primary keys of each of `changes` (see insert_all).
-    """
-    if not changes:
-        # Drop any stale prefetch so the snapshot shows the fields just written, and
-        # prefetch them again: the response then reuses them instead of querying again.
-        getattr(customer, "_prefetched_objects_cache", {}).pop("custom_fields", None)
-        prefetch_related_objects([customer], "custom_fields")
-    snapshot = customer_as_dict(customer)
-    return _write_with_event(
-        changes,
-        merchant=customer.merchant,
-        customer_id=customer.customer_id,
-        event_type=event_type,
-        snapshot=snapshot,
-        actor=actor,
-        changed=changed,
-    )
-
-
-def _write_with_event(
-    changes: Sequence[Insert],
-    *,
-    merchant: Merchant,
-    customer_id,
-    event_type: str,
-    snapshot: dict[str, Any],
-    actor: Actor,
-    changed: list[str],
-) -> list[list[Any]]:
-    """`changes`, the event with its deliveries, and the audit entry, all in one `insert_all`."""
-    audit = Insert(
-        AuditEntry,
-        ("merchant", "customer_id", "action", "door", "actor", "changed_fields", "created_at"),
-        [(merchant.pk, customer_id, event_type.split(".")[1], actor.door, actor.label[:255], changed, timezone.now())],
-    )
-    event = event_inserts(
-        merchant=merchant, customer_id=customer_id, type=event_type, snapshot=snapshot, first=len(changes)
-    )
-    return insert_all([*changes, *event, audit])[: len(changes)]
 
 
 def created_fields(cleaned: CustomerData) -> list[str]:
     """What a new customer's audit entry lists as changed: its non-empty fields and each custom field."""
     changed = [f for f in RECORD_FIELDS if cleaned.values.get(f)]
     return changed + [f"options.custom_fields.{f.name}" for f in cleaned.custom_fields or []]
+
+
+@dataclasses.dataclass(frozen=True)
+class NewCustomerRows:
+    """Every row that new customers write: themselves, their custom fields, their events and audit entries."""
+
+    customers: Insert
+    custom_fields: Insert
+    events: EventRows
+    audit: Insert
+
+
+def new_customer_rows(
+    *, merchant: Merchant, batch: Sequence[CustomerData], actor: Actor, now: datetime.datetime
+) -> NewCustomerRows:
+    """The rows of a new customer for each item of `batch` (validated input), all created at `now`."""
+    customers, fields, snapshots, audits = [], [], [], []
+    for cleaned in batch:
+        customer_id = uuid7()
+        values = [cleaned.values.get(f) for f in RECORD_FIELDS]
+        customers.append((customer_id, merchant.pk, *values, FIRST_VERSION, now, now))
+        custom_fields = cleaned.custom_fields or []
+        fields += _custom_fields_insert(customer_id, custom_fields).rows
+        snapshot = customer_representation(
+            customer_id=customer_id,
+            merchant_id=merchant.pk,
+            **dict(zip(RECORD_FIELDS, values, strict=True)),
+            custom_fields=custom_fields,
+            created_at=now,
+            updated_at=now,
+        )
+        snapshots.append((customer_id, snapshot))
+        audits.append((customer_id, created_fields(cleaned)))
+    return NewCustomerRows(
+        customers=Insert(Customer, CUSTOMER_COLUMNS, customers),
+        custom_fields=Insert(CustomField, CUSTOM_FIELD_COLUMNS, fields),
+        events=event_rows(merchant=merchant, type=CustomerEvent.Type.CREATED, subjects=snapshots, now=now),
+        audit=audit_insert(merchant=merchant, actor=actor, action="created", entries=audits, now=now),
+    )
+
+
+def new_customers_write_many(rows: NewCustomerRows) -> None:
+    """Write a batch of new customers (the import) in bulk, in one transaction."""
+    with transaction.atomic():
+        insert_rows(rows.customers)
+        insert_rows(rows.custom_fields)
+        rows.events.write_many()
+        insert_rows(rows.audit)
 
 
 def customer_create(*, merchant: Merchant, data: Mapping[str, Any], actor: Actor = SYSTEM) -> Customer:
@@ -123,27 +115,45 @@ def customer_create(*, merchant: Merchant, data: Mapping[str, Any], actor: Actor
     one `insert_all`: a single statement on PostgreSQL, a transaction elsewhere.
     """
     cleaned = clean_customer_payload(data)
-    now = timezone.now()
-    customer = Customer(customer_id=uuid7(), merchant=merchant, created_at=now, updated_at=now, **cleaned.values)
-    new_fields = cleaned.custom_fields or []
-    fields = [
-        CustomField(customer=customer, name=f.name, type=f.type, value=f.value, position=i)
-        for i, f in enumerate(new_fields)
+    rows = new_customer_rows(merchant=merchant, batch=[cleaned], actor=actor, now=timezone.now())
+    _, field_keys, *_ = insert_all([rows.customers, rows.custom_fields, *rows.events.inserts(first=2), rows.audit])
+    # The instances the ORM would load for these rows (`from_db`: saved, on this database).
+    customer = _as_loaded(Customer, CUSTOMER_COLUMNS, rows.customers.rows[0])
+    customer.merchant = merchant
+    customer.loaded_custom_fields = [
+        _as_loaded(CustomField, ("id", *CUSTOM_FIELD_COLUMNS), (pk, *row))
+        for pk, row in zip(field_keys, rows.custom_fields.rows, strict=True)
     ]
-    customer.cache_custom_fields(fields)
-    row = (customer.customer_id, merchant.pk, *(cleaned.values.get(f) for f in RECORD_FIELDS), now, now)
-    _, field_keys = _record(
-        customer,
-        CustomerEvent.Type.CREATED,
-        actor,
-        created_fields(cleaned),
-        changes=[Insert(Customer, CUSTOMER_COLUMNS, [row]), _custom_fields_insert(customer, new_fields)],
-    )
-    for instance in (customer, *fields):
-        instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
-    for field, pk in zip(fields, field_keys, strict=True):
-        field.pk = pk
     return customer
+
+
+def _as_loaded(model, names: Sequence[str], row: Sequence[Any]):
+    """The instance the ORM would load for a row just written with these columns (`Model.from_db`)."""
+    by_attname = {model._meta.get_field(name).attname: value for name, value in zip(names, row, strict=True)}
+    attnames = [field.attname for field in model._meta.concrete_fields if field.attname in by_attname]
+    return model.from_db(DEFAULT_DB_ALIAS, attnames, [by_attname[attname] for attname in attnames])
+
+
+def _write_change(
+    changes: Sequence[Insert],
+    *,
+    merchant: Merchant,
+    customer_id,
+    event_type: str,
+    snapshot: dict[str, Any],
+    actor: Actor,
+    changed: list[str],
+) -> list[list[Any]]:
+    """`changes` (rows of the change not yet written), its event with deliveries and its audit entry, at once.
+
+    Returns the new primary keys of each of `changes` (see insert_all).
+    """
+    now = timezone.now()
+    events = event_rows(merchant=merchant, type=event_type, subjects=[(customer_id, snapshot)], now=now)
+    audit = audit_insert(
+        merchant=merchant, actor=actor, action=event_type.split(".")[1], entries=[(customer_id, changed)], now=now
+    )
+    return insert_all([*changes, *events.inserts(first=len(changes)), audit])[: len(changes)]
 
 
 def _locked(customer: Customer, expected_version: int | None) -> Customer:
@@ -171,7 +181,7 @@ def _apply(customer: Customer, cleaned: CustomerData, *, replace: bool) -> list[
         wanted = {f.name: f for f in cleaned.custom_fields}
         removed = [name for name in existing if name not in wanted]
         CustomField.objects.filter(customer=customer).delete()
-        insert_all([_custom_fields_insert(customer, cleaned.custom_fields)])
+        insert_all([_custom_fields_insert(customer.pk, cleaned.custom_fields)])
         changed += [f"options.custom_fields.{name}" for name in removed]
         changed += [
             f"options.custom_fields.{f.name}"
@@ -195,7 +205,7 @@ def _apply(customer: Customer, cleaned: CustomerData, *, replace: bool) -> list[
             current.type, current.value = f.type, f.value
             current.save(update_fields=["type", "value"])
             changed.append(f"options.custom_fields.{f.name}")
-    insert_all([_custom_fields_insert(customer, to_add, start=next_position)])
+    insert_all([_custom_fields_insert(customer.pk, to_add, start=next_position)])
     if to_add and CustomField.objects.filter(customer=customer).count() > MAX_CUSTOM_FIELDS:
         message = f"At most {MAX_CUSTOM_FIELDS} custom fields are allowed per customer."
         raise ValidationError({"options.custom_fields": ValidationError(message, code="max_items")})
@@ -203,11 +213,23 @@ def _apply(customer: Customer, cleaned: CustomerData, *, replace: bool) -> list[
 
 
 def _save_changes(customer: Customer, changed: list[str], actor: Actor) -> Customer:
+    """Store what `_apply` changed with its event and audit entry; the customer comes back with its fields loaded."""
     if changed:
         customer.version = F("version") + 1
         customer.save()
         customer.refresh_from_db(fields=["version", "updated_at"])
-        _record(customer, CustomerEvent.Type.UPDATED, actor, changed)
+    # The fields as they are now: the snapshot and the answer both show them.
+    customer.loaded_custom_fields = list(customer.custom_fields.all())
+    if changed:
+        _write_change(
+            [],
+            merchant=customer.merchant,
+            customer_id=customer.customer_id,
+            event_type=CustomerEvent.Type.UPDATED,
+            snapshot=customer_as_dict(customer),
+            actor=actor,
+            changed=changed,
+        )
     return customer
 
 
@@ -265,25 +287,21 @@ def customer_delete(*, customer: Customer, actor: Actor = SYSTEM, expected_versi
     """
     customer = _locked(customer, expected_version)
     customer_id, merchant = customer.customer_id, customer.merchant
-    IdempotencyRecord.objects.filter(merchant=merchant, customer_id=customer_id).update(
-        response_body=None, response_headers={}
-    )
-    CustomerEvent.objects.filter(merchant=merchant, customer_id=customer_id).update(
-        payload={"customer_id": str(customer_id), "merchant_id": str(merchant.pk), "erased": True}
-    )
+    idempotency_erase_customer(merchant=merchant, customer_id=customer_id)
+    ids = {"customer_id": str(customer_id), "merchant_id": str(merchant.pk)}
+    event_payloads_erase(merchant=merchant, subject_id=customer_id, payload={**ids, "erased": True})
     # Django admin's history shows the customer's name or email and what changed: keep the id only.
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer_id)
     ).update(object_repr=str(customer_id), change_message="")
     customer.delete()
     transaction.on_commit(_checkpoint_erased_pages)
-    snapshot = {"customer_id": str(customer_id), "merchant_id": str(merchant.pk)}
-    _write_with_event(
+    _write_change(
         [],
         merchant=merchant,
         customer_id=customer_id,
         event_type=CustomerEvent.Type.DELETED,
-        snapshot=snapshot,
+        snapshot=ids,
         actor=actor,
         changed=[],
     )

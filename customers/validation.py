@@ -20,6 +20,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django_countries import countries
 
+from core.text import WHITESPACE, text_error
 from customers.models import CustomField
 
 NAME_FIELDS = ("firstname", "lastname", "email", "company")
@@ -32,15 +33,6 @@ MAX_CUSTOM_FIELD_VALUE_LENGTH = 500
 # \Z, not $: "$" also matches before a trailing newline. re.ASCII: \d is 0-9 only.
 CUSTOM_FIELD_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
 CUSTOM_FIELD_TYPES = tuple(CustomField.Type.values)
-# The white space trimmed from text and that a blank value may consist of: what Python's
-# str.isspace() and ECMAScript's \s (the regex dialect of the OpenAPI schema's patterns) both
-# call white space. Python alone adds \x1c-\x1f and \x85, ECMAScript alone U+FEFF; with one
-# set, the schema's "blank" and the code's agree on every input.
-WHITESPACE = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
-_WHITESPACE_CLASS = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-BLANK_PATTERN = f"^[{_WHITESPACE_CLASS}]*$"
-NOT_BLANK_PATTERN = f"[^{_WHITESPACE_CLASS}]"
-
 _INTEGER_RE = re.compile(r"^[+-]?\d+\Z", re.ASCII)
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z", re.ASCII)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z", re.ASCII)
@@ -100,17 +92,6 @@ def _unknown_field(errors: _Errors, path: str, key: str, known: tuple[str, ...])
     if close:
         message += f" Did you mean '{close[0]}'?"
     errors.add(path, message, "unknown_field")
-
-
-def text_error(value: str) -> ValidationError | None:
-    """Why `value` is not text PostgreSQL can store and a person can read (NUL, lone surrogates), or None."""
-    if "\x00" in value:
-        return ValidationError("Must not contain NUL characters.", code="null_characters_not_allowed")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return ValidationError("Must be valid Unicode text (lone surrogates are not allowed).", code="invalid_unicode")
-    return None
 
 
 def _check_text(errors: _Errors, path: str, value: str) -> bool:

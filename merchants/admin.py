@@ -10,7 +10,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from config.login_lockout import LockoutHandler, cool_off_for_failures
+from merchants.login_lockout import LockoutHandler, cool_off_for_failures
 from merchants.models import Merchant, MerchantMembership, OAuthClient
 from merchants.services import membership_remove, membership_set_role, oauth_client_create, oauth_client_revoke
 

@@ -38,6 +38,6 @@ class MerchantTokenAuthentication(OAuth2Authentication):
         client = token.application
         if client is None or not client.merchant.is_active:
             raise AuthenticationFailed("The access token's merchant is not active.", code="invalid_token")
-        request._request.merchant = client.merchant
+        request.merchant = client.merchant
         # Client-credentials tokens have no user; DRF would otherwise store None.
         return (None, token)

@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from oauth2_provider.models import get_access_token_model
 
-from config.sql import column_list, fetch_all, model_from_row
+from core.sql import column_list, fetch_all, model_from_row
 from merchants.models import Merchant, MerchantMembership, OAuthClient
 
 _TOKEN_FIELDS = ("id", "expires", "scope", "application_id")

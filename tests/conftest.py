@@ -54,7 +54,7 @@ class PinnedClock:
 def rate_limit_clock(monkeypatch):
     """The limiter's clock pinned half-way through an hour: no test straddles two windows by chance."""
     clock = PinnedClock(1_800_000_000 + 1800.0)  # 1_800_000_000 is a whole number of hours
-    monkeypatch.setattr("customers.api.ratelimit._clock", clock)
+    monkeypatch.setattr("api.ratelimit._clock", clock)
     return clock
 
 
@@ -190,6 +190,16 @@ def admin_site_client(db):
     client.user = get_user_model().objects.create_superuser("operator", "operator@example.com", USER_PASSWORD)
     client.force_login(client.user)
     return client
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The URL of a redis-server of this test process's own (the production cache)."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer().start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ def test_the_access_log_keeps_paths_but_no_query_strings_tokens_or_referers(tmp_
 
 def test_runserver_as_the_demo_uses_it_logs_request_lines_without_their_query_strings(tmp_path):
     port, log = free_port(), tmp_path / "runserver.log"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": f"sqlite:///{tmp_path}/db"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.django.test", "DATABASE_URL": f"sqlite:///{tmp_path}/db"}
     command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"]
     with log.open("w") as output_file:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output_file, stderr=subprocess.STDOUT)

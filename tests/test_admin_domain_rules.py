@@ -1,7 +1,9 @@
 """Django admin goes through the domain services for deletes and memberships, like the other doors."""
 
-from customers.models import AuditEntry, Customer, CustomerEvent
+from audit.models import AuditEntry
+from customers.models import Customer
 from customers.services import customer_create
+from events.models import CustomerEvent
 from merchants.models import MerchantMembership, OAuthClient
 from merchants.services import LAST_ADMIN_MESSAGE, oauth_client_create
 from tests.factories import MembershipFactory, UserFactory

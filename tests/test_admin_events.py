@@ -1,8 +1,8 @@
 """Django admin of events, deliveries and webhook endpoints: read-mostly, with a retry action."""
 
-from customers.models import CustomerEvent, EventDelivery
-from customers.outbox.services import webhook_endpoint_create
 from customers.services import customer_create, customer_update
+from events.models import CustomerEvent, EventDelivery
+from events.services import webhook_endpoint_create
 
 
 def test_events_deliveries_and_endpoints_are_listed_and_opened(admin_site_client, merchant):
@@ -12,29 +12,28 @@ def test_events_deliveries_and_endpoints_are_listed_and_opened(admin_site_client
     delivery = EventDelivery.objects.filter(event=event).first()
 
     pages = [
-        "/admin/customers/customerevent/",
-        f"/admin/customers/customerevent/?q={customer.customer_id}",
-        f"/admin/customers/customerevent/{event.pk}/change/",
-        "/admin/customers/eventdelivery/?status__exact=pending",
-        f"/admin/customers/eventdelivery/?q={event.event_id}",
-        f"/admin/customers/eventdelivery/{delivery.pk}/change/",
-        "/admin/customers/webhookendpoint/",
-        f"/admin/customers/webhookendpoint/{endpoint.pk}/change/",
+        "/admin/events/customerevent/",
+        f"/admin/events/customerevent/?q={customer.customer_id}",
+        f"/admin/events/customerevent/{event.pk}/change/",
+        "/admin/events/eventdelivery/?status__exact=pending",
+        f"/admin/events/eventdelivery/?q={event.event_id}",
+        f"/admin/events/eventdelivery/{delivery.pk}/change/",
+        "/admin/events/webhookendpoint/",
+        f"/admin/events/webhookendpoint/{endpoint.pk}/change/",
     ]
     for page in pages:
         assert admin_site_client.get(page).status_code == 200, page
 
-    endpoint_page = admin_site_client.get(f"/admin/customers/webhookendpoint/{endpoint.pk}/change/").content.decode()
+    endpoint_page = admin_site_client.get(f"/admin/events/webhookendpoint/{endpoint.pk}/change/").content.decode()
     assert endpoint.secret not in endpoint_page
     assert (
-        str(event.event_id)
-        in admin_site_client.get(f"/admin/customers/customerevent/{event.pk}/change/").content.decode()
+        str(event.event_id) in admin_site_client.get(f"/admin/events/customerevent/{event.pk}/change/").content.decode()
     )
 
 
 def test_nothing_is_added_or_edited_through_the_admin(admin_site_client):
     for model in ("customerevent", "eventdelivery", "webhookendpoint"):
-        assert admin_site_client.get(f"/admin/customers/{model}/add/").status_code == 403
+        assert admin_site_client.get(f"/admin/events/{model}/add/").status_code == 403
 
 
 def test_the_retry_action_queues_failed_deliveries_and_says_which_were_refused(admin_site_client, merchant):
@@ -46,7 +45,7 @@ def test_the_retry_action_queues_failed_deliveries_and_says_which_were_refused(a
     bob_first, bob_second = EventDelivery.objects.filter(event__customer_id=bob.customer_id).order_by("id")
 
     response = admin_site_client.post(
-        "/admin/customers/eventdelivery/",
+        "/admin/events/eventdelivery/",
         {"action": "retry_deliveries", "_selected_action": [ada_delivery.pk, bob_first.pk, bob_second.pk]},
         follow=True,
     )

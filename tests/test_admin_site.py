@@ -6,9 +6,11 @@ import pytest
 from django.contrib.admin.sites import site
 from django.test import RequestFactory
 
+from audit.models import AuditEntry
 from customers.admin import CustomerAdmin, LargeTablePaginator
-from customers.models import AuditEntry, Customer, CustomerEvent
+from customers.models import Customer
 from customers.services import customer_create
+from events.models import CustomerEvent
 from merchants.models import MerchantMembership, OAuthClient
 from merchants.services import oauth_client_create
 from tests.conftest import fetch_token

@@ -2,7 +2,8 @@
 
 import pytest
 
-from customers.models import Customer, CustomerEvent
+from customers.models import Customer
+from events.models import CustomerEvent
 from tests.api_helpers import URL, assert_problem, error_fields, send
 
 BULK = URL + "/bulk"
@@ -100,7 +101,7 @@ def test_bulk_customers_belong_to_the_tokens_merchant_only(api_client, other_api
 
 
 def test_an_unexpected_failure_of_one_item_is_reported_for_that_item_alone(api_client, merchant, monkeypatch):
-    from customers import create_many
+    from customers import bulk as create_many
 
     real_create = create_many.customer_create
 

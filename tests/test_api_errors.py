@@ -9,8 +9,10 @@ import pytest
 from django.utils import timezone
 
 import customers.services
-from customers.bulk_insert import Insert
-from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery
+from audit.models import AuditEntry
+from core.bulk_insert import Insert
+from customers.models import Customer, CustomField
+from events.models import CustomerEvent, EventDelivery
 from tests.api_helpers import assert_problem, create
 
 URL = "/api/v1/customers"
@@ -138,7 +140,7 @@ def test_a_wrong_method_on_the_token_endpoint_is_a_405_problem_keeping_allow(db)
 @pytest.mark.parametrize("debug", [False, True])
 def test_an_unexpected_error_is_a_500_problem_without_traceback_or_html(api_client, failing_after, settings, debug):
     settings.DEBUG = debug
-    failing_after("event_inserts")
+    failing_after("event_rows")
 
     response = post(api_client, HTTP_X_REQUEST_ID="trace-500")
 
@@ -185,7 +187,7 @@ def test_an_error_outside_the_view_is_a_500_problem_even_with_debug_on(db, setti
 
 
 def test_the_500_traceback_is_logged_with_the_request_id(api_client, failing_after, console_log):
-    failing_after("event_inserts")
+    failing_after("event_rows")
 
     post(api_client, HTTP_X_REQUEST_ID="trace-log-1")
 
@@ -194,7 +196,7 @@ def test_the_500_traceback_is_logged_with_the_request_id(api_client, failing_aft
     assert "[trace-log-1]" in first_line
     assert "POST /api/v1/customers" in first_line
     assert "Traceback (most recent call last)" in log
-    assert "Boom: injected failure after event_inserts" in log
+    assert "Boom: injected failure after event_rows" in log
 
 
 # --- atomicity --------------------------------------------------------------------------------
@@ -232,7 +234,7 @@ def test_a_database_error_in_the_last_row_of_a_create_leaves_no_rows_behind(api_
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("step", ["created_fields", "event_inserts"])
+@pytest.mark.parametrize("step", ["created_fields", "event_rows"])
 def test_a_failure_before_the_write_leaves_no_rows_behind(api_client, failing_after, step):
     failing_after(step)
 

@@ -11,8 +11,9 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from customers.idempotency import idempotency_claim, request_fingerprint
-from customers.models import Customer, IdempotencyRecord
+from api.idempotency import idempotency_claim, request_fingerprint
+from api.models import IdempotencyRecord
+from customers.models import Customer
 from tests.api_helpers import URL, assert_problem, create, detail_url, error_fields, send
 from tests.concurrency import in_threads
 

@@ -4,7 +4,9 @@ import uuid
 
 import pytest
 
-from customers.models import AuditEntry, Customer, CustomerEvent, CustomField
+from audit.models import AuditEntry
+from customers.models import Customer, CustomField
+from events.models import CustomerEvent
 from tests.api_helpers import assert_problem, create, detail_url, error_fields, send
 
 ADA = {

@@ -6,8 +6,10 @@ import uuid
 
 import pytest
 
-from customers.ids import uuid7
-from customers.models import AuditEntry, Customer, CustomerEvent, CustomField
+from audit.models import AuditEntry
+from core.ids import uuid7
+from customers.models import Customer, CustomField
+from events.models import CustomerEvent
 
 URL = "/api/v1/customers"
 NAME_FIELDS = ("firstname", "lastname", "email", "company")

@@ -15,8 +15,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from customers.models import EventDelivery
 from customers.services import customer_create
+from events.models import EventDelivery
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,7 @@ def database_for_subprocess(tmp_path: Path):
 def start_worker(database_url: str, gateway_url: str) -> subprocess.Popen:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DJANGO_SETTINGS_MODULE": "config.django.test",
         "DATABASE_URL": database_url,
         "GATEWAY_URL": gateway_url,
         "GATEWAY_SIGNING_SECRET": "command-test-secret",

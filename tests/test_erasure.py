@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from customers import import_jobs
 from customers.models import Customer
-from customers.portal import import_jobs
 from tests.api_helpers import URL, detail_url, send
 from tests.db_scan import columns_holding
 from tests.test_admin_site import customer_post

@@ -5,9 +5,9 @@ import uuid
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.ids import parse_uuid
 from customers.error_paths import custom_field_error_index
-from customers.ids import parse_uuid
-from customers.portal.errors import show_domain_errors
+from portal.errors import show_domain_errors
 
 
 def test_a_custom_field_error_path_gives_the_payload_index_and_the_input():

@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from customers.models import CustomerEvent, EventDelivery, WebhookEndpoint
-from customers.outbox.selectors import delivery_retry_refusal
-from customers.outbox.services import delivery_retry
-from customers.outbox.worker import Outcome, Worker, due_deliveries
 from customers.services import customer_create, customer_delete, customer_update
+from events.models import CustomerEvent, EventDelivery, WebhookEndpoint
+from events.selectors import delivery_retry_refusal
+from events.services import delivery_retry
+from events.worker import Outcome, Worker, due_deliveries
 from tests.http_receiver import Receiver, refused_url
 
 GATEWAY_SECRET = "gateway-test-secret"

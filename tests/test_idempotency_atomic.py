@@ -10,8 +10,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from customers.api import base
-from customers.models import Customer, IdempotencyRecord
+from api import views as base
+from api.models import IdempotencyRecord
+from customers.models import Customer
 from tests.api_helpers import URL, send
 
 

@@ -6,10 +6,12 @@ import json
 import pytest
 from django.core.management import call_command
 
+from audit.models import AuditEntry
+from audit.services import Actor
 from customers.imports import customer_import_csv
-from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery, WebhookEndpoint
+from customers.models import Customer, CustomField
 from customers.representation import customer_as_dict
-from customers.services import Actor
+from events.models import CustomerEvent, EventDelivery, WebhookEndpoint
 
 ACTOR = Actor(AuditEntry.Door.CLI, "import_customers:tester")
 

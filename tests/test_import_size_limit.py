@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from customers import import_jobs
 from customers.models import CustomerImport
-from customers.portal import import_jobs
 
 TEXT = "firstname\nAda\nGrace\n"
 

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from customers.portal.access import ACTIVE_MERCHANT_SESSION_KEY
 from merchants.models import MerchantMembership, OAuthClient
+from portal.access import ACTIVE_MERCHANT_SESSION_KEY
 from tests.conftest import USER_PASSWORD
 from tests.factories import CustomerFactory, MembershipFactory, MerchantFactory, UserFactory
 

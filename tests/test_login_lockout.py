@@ -45,7 +45,7 @@ def operator(db):
 
 
 def base_cool_off() -> datetime.timedelta:
-    from config.login_lockout import base_cool_off
+    from merchants.login_lockout import base_cool_off
 
     return base_cool_off()
 
@@ -140,7 +140,7 @@ def test_the_cool_off_grows_with_each_lockout(member):
 
 
 def test_the_cool_off_never_exceeds_the_maximum(member):
-    from config.login_lockout import cool_off_for_failures, longest_cool_off
+    from merchants.login_lockout import cool_off_for_failures, longest_cool_off
 
     assert cool_off_for_failures(1) == base_cool_off()
     assert cool_off_for_failures(LIMIT) == base_cool_off()

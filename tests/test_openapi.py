@@ -17,7 +17,7 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 from rest_framework.test import APIClient
 
-from customers.idempotency import idempotency_claim, request_fingerprint
+from api.idempotency import idempotency_claim, request_fingerprint
 from tests.api_helpers import URL, create, detail_url, send
 
 COMMITTED_SCHEMA = Path(settings.BASE_DIR) / "docs" / "openapi.yaml"

@@ -4,9 +4,9 @@ import pytest
 from django.test import Client
 
 from customers.models import Customer
-from customers.portal.access import ACTIVE_MERCHANT_SESSION_KEY
 from merchants.models import MerchantMembership
 from merchants.services import oauth_client_create
+from portal.access import ACTIVE_MERCHANT_SESSION_KEY
 from tests.conftest import USER_PASSWORD
 from tests.factories import CustomerFactory, MembershipFactory, MerchantFactory, UserFactory
 

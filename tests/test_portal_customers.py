@@ -5,8 +5,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from customers.models import AuditEntry, Customer, CustomerEvent
+from audit.models import AuditEntry
+from customers.models import Customer
 from customers.services import customer_create
+from events.models import CustomerEvent
 from tests.factories import CustomerFactory, CustomFieldFactory
 
 

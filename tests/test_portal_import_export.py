@@ -9,10 +9,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from audit.models import AuditEntry
+from audit.services import SYSTEM
+from customers import import_jobs
 from customers.imports import customer_import_csv
-from customers.models import AuditEntry, Customer, CustomerImport
-from customers.portal import import_jobs
-from customers.services import SYSTEM, customer_create
+from customers.models import Customer, CustomerImport
+from customers.services import customer_create
 from tests.factories import CustomerFactory
 
 GOOD_AND_BAD = (

@@ -5,9 +5,9 @@ import re
 import pytest
 from django.utils import timezone
 
-from customers.models import EventDelivery, WebhookEndpoint
-from customers.outbox.services import webhook_endpoint_create
 from customers.services import customer_create, customer_delete, customer_update
+from events.models import EventDelivery, WebhookEndpoint
+from events.services import webhook_endpoint_create
 
 HOOK = "https://hooks.example.com/vault"
 

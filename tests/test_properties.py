@@ -22,11 +22,13 @@ from django.db import transaction
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from customers.models import Customer, CustomerEvent, CustomField
+from core.text import WHITESPACE
+from customers.models import Customer, CustomField
 from customers.representation import customer_as_dict
 from customers.selectors import customer_get
 from customers.services import customer_create
-from customers.validation import MAX_CUSTOM_FIELDS, MAX_LENGTHS, NAME_FIELDS, WHITESPACE, clean_customer_payload
+from customers.validation import MAX_CUSTOM_FIELDS, MAX_LENGTHS, NAME_FIELDS, clean_customer_payload
+from events.models import CustomerEvent
 
 pytestmark = pytest.mark.django_db
 

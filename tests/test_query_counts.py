@@ -7,7 +7,7 @@ would make a customer with 50 custom fields cost 50 more round trips on the chec
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from customers.models import CustomerEvent
+from events.models import CustomerEvent
 
 
 def payload(fields: int) -> dict:

@@ -7,7 +7,9 @@ Concurrent requests with one Idempotency-Key are tested in test_api_idempotency.
 import pytest
 from rest_framework.test import APIClient
 
-from customers.models import AuditEntry, Customer, CustomerEvent, CustomField
+from audit.models import AuditEntry
+from customers.models import Customer, CustomField
+from events.models import CustomerEvent
 from tests.concurrency import in_threads
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]

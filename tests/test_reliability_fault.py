@@ -1,7 +1,7 @@
 """A server killed with SIGKILL in the middle of a load of creates loses nothing it acknowledged.
 
 The real production server (gunicorn with gunicorn.conf.py and
-config.settings.production) runs as its own process group on PostgreSQL. Client
+config.django.production) runs as its own process group on PostgreSQL. Client
 threads create customers; the whole process group is killed with SIGKILL while
 requests are in flight, then the server is started again. Every create that was
 answered 201 must be there whole (customer, every custom field, its event, its
@@ -24,7 +24,9 @@ import pytest
 import requests
 from django.db import connection
 
-from customers.models import AuditEntry, Customer, CustomerEvent, CustomField, EventDelivery
+from audit.models import AuditEntry
+from customers.models import Customer, CustomField
+from events.models import CustomerEvent, EventDelivery
 from merchants.services import oauth_client_create
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -50,15 +52,15 @@ def free_port() -> int:
 class Server:
     """gunicorn as a separate process group on the test database."""
 
-    def __init__(self, port: int, log_path: Path):
-        self.port, self.log_path, self.process = port, log_path, None
+    def __init__(self, port: int, log_path: Path, redis_url: str):
+        self.port, self.log_path, self.process, self.redis_url = port, log_path, None, redis_url
         self.url = f"http://127.0.0.1:{port}"
 
     def start(self) -> None:
         database = connection.settings_dict
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DJANGO_SETTINGS_MODULE": "config.django.production",
             "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
             f"{database['PORT'] or 5432}/{database['NAME']}",
             "SECRET_KEY": secrets.token_urlsafe(64),
@@ -68,11 +70,10 @@ class Server:
             "WEB_CONCURRENCY": "2",
             "GUNICORN_THREADS": "4",
             "API_RATE_LIMIT": "0",
+            "REDIS_URL": self.redis_url,
         }
         if database.get("PASSWORD"):
             env["PGPASSWORD"] = database["PASSWORD"]
-        # The cache table a production deploy's `migrate` creates (the tests' own cache lives in memory).
-        subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=PROJECT, env=env, check=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"],
@@ -110,8 +111,8 @@ class Server:
 
 
 @pytest.fixture
-def server(tmp_path):
-    server = Server(free_port(), tmp_path / "gunicorn.log")
+def server(tmp_path, redis_url):
+    server = Server(free_port(), tmp_path / "gunicorn.log", redis_url)
     yield server
     server.kill()
 

@@ -22,9 +22,9 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
-from config.wsgi import application
-from customers.models import WebhookEndpoint
+from config.devserver import application
 from customers.selectors import _encode_cursor as encode_cursor
+from events.models import WebhookEndpoint
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "15"))
 VALID_KEY = re.compile(r"[ -~]{1,255}")

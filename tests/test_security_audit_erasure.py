@@ -9,8 +9,11 @@ deleted through the API, the portal and admin.
 import pytest
 from django.contrib.admin.models import LogEntry
 
-from customers.models import AuditEntry, Customer, CustomerEvent, IdempotencyRecord
-from customers.outbox.services import webhook_endpoint_create
+from api.models import IdempotencyRecord
+from audit.models import AuditEntry
+from customers.models import Customer
+from events.models import CustomerEvent
+from events.services import webhook_endpoint_create
 from tests.db_scan import columns_holding
 from tests.test_admin_site import customer_post
 from tests.test_portal_customers import form_data
@@ -227,15 +230,15 @@ def test_admin_shows_one_customers_audit_trail_read_only(admin_site_client, api_
     other_id = api_client.post(CUSTOMERS, {"email": "other@example.org"}, format="json").json()["customer_id"]
 
     change_page = admin_site_client.get(f"/admin/customers/customer/{customer_id}/change/").content.decode()
-    listing = admin_site_client.get(f"/admin/customers/auditentry/?customer_id={customer_id}")
-    searched = admin_site_client.get(f"/admin/customers/auditentry/?q={customer_id}")
+    listing = admin_site_client.get(f"/admin/audit/auditentry/?customer_id={customer_id}")
+    searched = admin_site_client.get(f"/admin/audit/auditentry/?q={customer_id}")
 
-    assert f"/admin/customers/auditentry/?customer_id={customer_id}" in change_page
+    assert f"/admin/audit/auditentry/?customer_id={customer_id}" in change_page
     assert "2 change(s)" in change_page
     assert listing.status_code == 200
     assert [str(e.customer_id) for e in listing.context["cl"].result_list] == [customer_id, customer_id]
     assert other_id not in listing.content.decode()
     assert [str(e.customer_id) for e in searched.context["cl"].result_list] == [customer_id, customer_id]
-    assert admin_site_client.get("/admin/customers/auditentry/add/").status_code == 403
+    assert admin_site_client.get("/admin/audit/auditentry/add/").status_code == 403
     entry = AuditEntry.objects.filter(customer_id=customer_id).first()
-    assert admin_site_client.post(f"/admin/customers/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_site_client.post(f"/admin/audit/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403

@@ -9,7 +9,9 @@ import json
 
 import pytest
 
-from customers.models import AuditEntry, Customer, CustomerEvent, CustomField
+from audit.models import AuditEntry
+from customers.models import Customer, CustomField
+from events.models import CustomerEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from customers.models import CustomerEvent, CustomerImport, CustomField, EventDelivery, WebhookEndpoint
-from customers.outbox.services import webhook_endpoint_create
+from customers.models import CustomerImport, CustomField
 from customers.services import customer_create
+from events.models import CustomerEvent, EventDelivery, WebhookEndpoint
+from events.services import webhook_endpoint_create
 from merchants.models import MerchantMembership, OAuthClient
 from merchants.services import oauth_client_create
 from tests.factories import MembershipFactory

@@ -6,9 +6,10 @@ import pytest
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from config.sql import column_list, concrete_attnames, fetch_all, model_from_row
-from customers.bulk_insert import Insert, PrimaryKeyOf, insert_all
-from customers.models import Customer, CustomerEvent, CustomField, EventDelivery
+from core.bulk_insert import Insert, PrimaryKeyOf, insert_all
+from core.sql import column_list, concrete_attnames, fetch_all, model_from_row
+from customers.models import Customer, CustomField
+from events.models import CustomerEvent, EventDelivery
 from merchants.selectors import access_token_lookup
 from tests.conftest import fetch_token
 from tests.factories import CustomerFactory

@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from customers.models import EventDelivery, WebhookEndpoint
-from customers.outbox.services import webhook_endpoint_create
-from customers.outbox.worker import Worker
 from customers.services import customer_create
+from events.models import EventDelivery, WebhookEndpoint
+from events.services import webhook_endpoint_create
+from events.worker import Worker
 from tests.http_receiver import Receiver
 
 API = "/api/v1/webhook-endpoints"
@@ -387,7 +387,7 @@ def tls_receiver_for(tmp_path, monkeypatch):
 
     def make(certificate_name: str) -> Receiver:
         ca_file, cert_file, key_file = certificate_authority_and_leaf(tmp_path, certificate_name)
-        monkeypatch.setattr("customers.outbox.worker.CA_CERTS", ca_file)
+        monkeypatch.setattr("events.worker.CA_CERTS", ca_file)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_file, key_file)
         server = Receiver()

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from customers.models import EventDelivery, WebhookEndpoint
-from customers.outbox.validation import MAX_WEBHOOK_ENDPOINTS
-from customers.outbox.worker import Worker
+from events.models import EventDelivery, WebhookEndpoint
+from events.validation import MAX_WEBHOOK_ENDPOINTS
+from events.worker import Worker
 
 URL = "/api/v1/webhook-endpoints"
 HOOK = "https://hooks.example.com/vault"

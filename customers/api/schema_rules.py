@@ -10,14 +10,13 @@ apply after surrounding whitespace is trimmed.
 
 from django_countries import countries
 
+from core.text import BLANK_PATTERN, NOT_BLANK_PATTERN
 from customers.validation import (
-    BLANK_PATTERN,
     CUSTOM_FIELD_TYPES,
     MAX_CUSTOM_FIELD_VALUE_LENGTH,
     MAX_CUSTOM_FIELDS,
     MAX_LENGTHS,
     NAME_FIELDS,
-    NOT_BLANK_PATTERN,
     normalize_country,
 )
 

@@ -8,7 +8,8 @@ clean_customer_payload; tests/test_openapi.py checks real responses against them
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from customers.create_many import MAX_BULK_ITEMS
+from api.schema import FieldErrorSerializer
+from customers.bulk import MAX_BULK_ITEMS
 from customers.validation import MAX_CUSTOM_FIELD_VALUE_LENGTH, MAX_CUSTOM_FIELDS, MAX_LENGTHS
 
 CUSTOM_FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "email", "url")
@@ -159,16 +160,6 @@ class BulkRequestSerializer(serializers.Serializer):
     customers = CustomerWriteSerializer(many=True, min_length=1, max_length=MAX_BULK_ITEMS)
 
 
-class FieldErrorSerializer(serializers.Serializer):
-    field = serializers.CharField(
-        allow_null=True,
-        help_text="Where: a field path such as options.custom_fields[2].value, a query parameter "
-        "or a header name; null for the body as a whole.",
-    )
-    code = serializers.CharField(help_text="Machine-readable reason, e.g. invalid_email, required_one_of.")
-    message = serializers.CharField()
-
-
 class BulkItemResultSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="Position of the item in the request's `customers`.")
     status = serializers.ChoiceField(
@@ -180,19 +171,3 @@ class BulkItemResultSerializer(serializers.Serializer):
 
 class BulkResponseSerializer(serializers.Serializer):
     results = BulkItemResultSerializer(many=True)
-
-
-class ProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem document."""
-
-    type = serializers.CharField(help_text="/problems/<slug>: the kind of problem, stable for programs to match.")
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField(help_text="What went wrong and what to do, for people.")
-    instance = serializers.CharField(allow_null=True, help_text="The request path.")
-    request_id = serializers.CharField(
-        allow_null=True, help_text="Also in the X-Request-ID header; quote it to support."
-    )
-    errors = FieldErrorSerializer(many=True, required=False, help_text="Every invalid field (validation-error only).")
-    required_scope = serializers.CharField(required=False, help_text="The missing scope (insufficient-scope only).")
-    customer_id = serializers.UUIDField(required=False, help_text="The erased customer (customer-erased only).")

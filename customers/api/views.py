@@ -8,18 +8,19 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from config.problems import validation_errors
+from api.parsers import MergePatchParser
+from api.permissions import READ_SCOPE, WRITE_SCOPE
+from api.views import MerchantAPIMixin, idempotent
+from audit.services import Actor
+from core.problems import validation_errors
 from customers.api import schema
-from customers.api.base import MerchantAPIMixin, idempotent
-from customers.api.parsers import MergePatchParser
-from customers.api.permissions import READ_SCOPE, WRITE_SCOPE
-from customers.create_many import BulkItemResult, bulk_request_items, customers_create_each
+from customers.bulk import BulkItemResult, bulk_request_items, customers_create_each
 from customers.exceptions import VersionMismatch
 from customers.filters import list_query_from_params
 from customers.models import Customer
 from customers.representation import customer_as_dict
 from customers.selectors import customer_get, customer_list
-from customers.services import Actor, customer_create, customer_delete, customer_replace, customer_update
+from customers.services import customer_create, customer_delete, customer_replace, customer_update
 
 
 def customer_etag(customer: Customer) -> str:

@@ -7,9 +7,9 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
+from audit.models import AuditEntry
+from audit.services import Actor
 from customers.imports import MAX_REPORTED_ERRORS, ImportReport, customer_import_csv
-from customers.models import AuditEntry
-from customers.services import Actor
 from merchants.models import Merchant
 
 

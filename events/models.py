@@ -1,0 +1,99 @@
+"""The outbox: events of customer changes, merchants' webhook endpoints, and deliveries to each destination.
+
+The tables keep the names of the app these models came from (customers), so an
+existing installation moved them without moving data.
+"""
+
+import uuid
+
+from django.db import models
+
+from core.ids import uuid7
+from merchants.models import Merchant
+
+
+class CustomerEvent(models.Model):
+    """Transactional outbox: written in the same transaction as the change it describes."""
+
+    class Type(models.TextChoices):
+        CREATED = "customer.created"
+        UPDATED = "customer.updated"
+        DELETED = "customer.deleted"
+
+    # The auto-increment id orders events; deliveries of one customer follow it.
+    id = models.BigAutoField(primary_key=True)
+    event_id = models.UUIDField(default=uuid7, unique=True, editable=False)
+    # No index of its own: event_merchant_recent (merchant, -id) starts with it.
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="customer_events", db_index=False)
+    # Not a foreign key: the event outlives a deleted customer.
+    customer_id = models.UUIDField(db_index=True)
+    type = models.CharField(max_length=32, choices=Type.choices)
+    payload = models.JSONField(help_text="Snapshot of the customer at the time of the event")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "customers_customerevent"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["merchant", "-id"], name="event_merchant_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.customer_id}"
+
+
+class WebhookEndpoint(models.Model):
+    """A merchant's own URL that receives customer events, signed with its secret."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True, default="")
+    enabled_events = models.JSONField(default=list, help_text="Event types delivered to this endpoint")
+    # Kept in clear text: signing needs it. Shown to the merchant once, at creation.
+    secret = models.CharField(max_length=128, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "customers_webhookendpoint"
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class EventDelivery(models.Model):
+    """One event on its way to one destination: the gateway or a webhook endpoint."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        # Never sent: the customer was erased before this event went out.
+        SKIPPED = "skipped"
+
+    GATEWAY = "gateway"
+    WEBHOOK = "webhook"
+
+    id = models.BigAutoField(primary_key=True)
+    event = models.ForeignKey(CustomerEvent, on_delete=models.CASCADE, related_name="deliveries")
+    destination = models.CharField(max_length=16, choices=[(GATEWAY, "Gateway"), (WEBHOOK, "Webhook")])
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "customers_eventdelivery"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+        verbose_name_plural = "event deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} -> {self.destination} ({self.status})"

@@ -1,0 +1,42 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from portal.views import account, credentials, customers, imports, invitations, staff, webhooks
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", account.home_view, name="home"),
+    path("login/", account.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", account.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", account.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    # An invited person's only way in: the first password of a new account is chosen there too
+    # (Django's set-password link of a user id and a token is not served, so it cannot go around it).
+    path(
+        "invitations/<int:membership_pk>/<str:token>/",
+        invitations.invitation_accept_view,
+        name="invitation_accept",
+    ),
+    path("switch/", account.switch_merchant_view, name="switch_merchant"),
+    path("customers/", customers.customer_list_view, name="customer_list"),
+    path("customers/new/", customers.customer_create_view, name="customer_create"),
+    path("customers/export.csv", customers.customer_export_view, name="customer_export"),
+    path("customers/<str:customer_id>/", customers.customer_detail_view, name="customer_detail"),
+    path("customers/<str:customer_id>/edit/", customers.customer_edit_view, name="customer_edit"),
+    path("customers/<str:customer_id>/delete/", customers.customer_delete_view, name="customer_delete"),
+    path("imports/", imports.import_upload_view, name="import_upload"),
+    path("imports/<uuid:import_id>/", imports.import_status_view, name="import_status"),
+    path("imports/<uuid:import_id>/errors.csv", imports.import_errors_view, name="import_errors"),
+    path("credentials/", credentials.client_list_view, name="client_list"),
+    path("credentials/<int:client_pk>/revoke/", credentials.client_revoke_view, name="client_revoke"),
+    path("staff/", staff.staff_list_view, name="staff_list"),
+    path("staff/<int:membership_pk>/role/", staff.staff_role_view, name="staff_role"),
+    path("staff/<int:membership_pk>/remove/", staff.staff_remove_view, name="staff_remove"),
+    path("staff/<int:membership_pk>/invitation/", staff.staff_reinvite_view, name="staff_reinvite"),
+    path("webhooks/", webhooks.webhook_list_view, name="webhook_list"),
+    path("webhooks/<str:endpoint_id>/edit/", webhooks.webhook_edit_view, name="webhook_edit"),
+    path("webhooks/<str:endpoint_id>/delete/", webhooks.webhook_delete_view, name="webhook_delete"),
+    path("customers/<str:customer_id>/events/", webhooks.customer_events_view, name="customer_events"),
+    path("deliveries/<int:delivery_id>/retry/", webhooks.delivery_retry_view, name="delivery_retry"),
+]

@@ -1,0 +1,217 @@
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from audit.models import AuditEntry
+from audit.services import Actor
+from customers.countries import country_name
+from customers.exceptions import VersionMismatch
+from customers.exports import customer_export_csv
+from customers.models import Customer
+from customers.selectors import customer_get, customer_list
+from customers.services import customer_create, customer_delete, customer_replace
+from merchants.models import MerchantMembership
+from portal.access import portal_view
+from portal.errors import show_domain_errors
+from portal.forms import (
+    CustomerFilterForm,
+    CustomerForm,
+    custom_field_formset,
+    custom_fields_payload,
+    with_one_more_row,
+)
+
+PAGE_SIZE = 25
+
+
+def _actor(request) -> Actor:
+    return Actor.for_user(request.user, AuditEntry.Door.PORTAL)
+
+
+def _customer_or_404(request, customer_id) -> Customer:
+    try:
+        return customer_get(merchant=request.merchant, customer_id=customer_id)
+    except Customer.DoesNotExist:
+        raise Http404("No such customer.") from None
+
+
+@portal_view
+def customer_list_view(request):
+    filter_form = CustomerFilterForm(request.GET or None)
+    if filter_form.is_bound and not filter_form.is_valid():
+        # Errors beside the inputs; an unfiltered list would pass for the filtered one.
+        return render(request, "portal/customers/list.html", {"filter_form": filter_form, "rows": [], "filtered": True})
+    filters = filter_form.filters()
+    oldest_first = filter_form.oldest_first()
+    cursor = request.GET.get("cursor") or None
+    try:
+        page = customer_list(
+            merchant=request.merchant, filters=filters, cursor=cursor, limit=PAGE_SIZE, oldest_first=oldest_first
+        )
+    except ValidationError:
+        messages.warning(request, "That page link is no longer valid; showing the first page.")
+        page = customer_list(merchant=request.merchant, filters=filters, limit=PAGE_SIZE, oldest_first=oldest_first)
+        cursor = None
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    next_query = None
+    if page.next_cursor:
+        next_query = query.copy()
+        next_query["cursor"] = page.next_cursor
+    rows = [(customer, country_name(customer.address_country)) for customer in page.customers]
+    return render(
+        request,
+        "portal/customers/list.html",
+        {
+            "filter_form": filter_form,
+            "rows": rows,
+            "is_first_page": not cursor,
+            "first_page_query": query.urlencode(),
+            "next_page_query": next_query.urlencode() if next_query else None,
+            "filtered": any(request.GET.get(k) for k in ("q", "country", "created_from", "created_to")),
+        },
+    )
+
+
+@portal_view
+def customer_export_view(request):
+    """The list as filtered and sorted on screen, every page of it, as CSV."""
+    filter_form = CustomerFilterForm(request.GET or None)
+    if filter_form.is_bound and not filter_form.is_valid():
+        return render(
+            request,
+            "portal/customers/list.html",
+            {"filter_form": filter_form, "rows": [], "filtered": True},
+            status=400,
+        )
+    lines = customer_export_csv(
+        merchant=request.merchant, filters=filter_form.filters(), oldest_first=filter_form.oldest_first()
+    )
+    stamp = datetime.datetime.now(tz=datetime.UTC).strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
+    return response
+
+
+def _save_form(request, *, customer: Customer | None):
+    """Create (customer None) or replace a customer from the POSTed form; (response, form, formset)."""
+    if "add_row" in request.POST:
+        form = CustomerForm(request.POST)
+        formset = custom_field_formset(data=with_one_more_row(request.POST))
+        form.is_valid()
+        return None, form, formset
+    form = CustomerForm(request.POST)
+    formset = custom_field_formset(data=request.POST)
+    if not (form.is_valid() and formset.is_valid()):
+        if formset.non_form_errors():
+            form.add_error(None, formset.non_form_errors())
+        return None, form, formset
+    items, rows = custom_fields_payload(formset)
+    payload = form.payload() | {"options": {"custom_fields": items}}
+    try:
+        if customer is None:
+            saved = customer_create(merchant=request.merchant, data=payload, actor=_actor(request))
+            messages.success(request, f"Customer “{saved}” created.")
+        else:
+            saved = customer_replace(
+                customer=customer,
+                data=payload,
+                actor=_actor(request),
+                expected_version=form.cleaned_data.get("version"),
+            )
+            messages.success(request, f"Customer “{saved}” saved.")
+    except ValidationError as error:
+        show_domain_errors(error, form=form, formset=formset, rows=rows)
+        return None, form, formset
+    except VersionMismatch:
+        form.add_error(
+            None,
+            "Someone changed this customer since you opened this page. Your changes are below but were not saved: "
+            "open the customer again to see the current data, then redo your changes.",
+        )
+        return None, form, formset
+    return redirect("portal:customer_detail", customer_id=saved.customer_id), form, formset
+
+
+def _render_form(request, *, form, formset, customer: Customer | None, status: int = 200):
+    return render(
+        request,
+        "portal/customers/form.html",
+        {"form": form, "formset": formset, "customer": customer, "refused": status == 400},
+        status=status,
+    )
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def customer_create_view(request):
+    if request.method == "POST":
+        response, form, formset = _save_form(request, customer=None)
+        if response:
+            return response
+        return _render_form(request, form=form, formset=formset, customer=None, status=_status(request, form, formset))
+    return _render_form(request, form=CustomerForm(), formset=custom_field_formset(extra=2), customer=None)
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def customer_edit_view(request, customer_id):
+    customer = _customer_or_404(request, customer_id)
+    if request.method == "POST":
+        response, form, formset = _save_form(request, customer=customer)
+        if response:
+            return response
+        status = _status(request, form, formset)
+        return _render_form(request, form=form, formset=formset, customer=customer, status=status)
+    form = CustomerForm(
+        initial={
+            "firstname": customer.firstname,
+            "lastname": customer.lastname,
+            "email": customer.email,
+            "company": customer.company,
+            "address_country": customer.address_country,
+            "version": customer.version,
+        }
+    )
+    initial = [{"name": f.name, "type": f.type, "value": f.value} for f in customer.custom_fields.all()]
+    formset = custom_field_formset(initial=initial, extra=1)
+    return _render_form(request, form=form, formset=formset, customer=customer)
+
+
+def _status(request, form, formset) -> int:
+    """400 when the input was refused; 200 when the page was only redrawn with one more row."""
+    if "add_row" in request.POST:
+        return 200
+    return 400 if (form.errors or any(f.errors for f in formset.forms)) else 200
+
+
+@portal_view
+def customer_detail_view(request, customer_id):
+    customer = _customer_or_404(request, customer_id)
+    # The audit trail (who changed what, through which door) is for the merchant's admins.
+    is_admin = request.membership.role == MerchantMembership.Role.ADMIN
+    history = []
+    if is_admin:
+        history = AuditEntry.objects.filter(merchant=request.merchant, customer_id=customer.customer_id)[:20]
+    return render(
+        request,
+        "portal/customers/detail.html",
+        {"customer": customer, "country": country_name(customer.address_country), "history": history},
+    )
+
+
+@portal_view
+@require_http_methods(["GET", "POST"])
+def customer_delete_view(request, customer_id):
+    customer = _customer_or_404(request, customer_id)
+    if request.method == "POST":
+        label = str(customer)
+        customer_delete(customer=customer, actor=_actor(request))
+        messages.success(request, f"Customer “{label}” deleted.")
+        return redirect(reverse("portal:customer_list"))
+    return render(request, "portal/customers/confirm_delete.html", {"customer": customer})
