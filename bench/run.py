@@ -359,14 +359,20 @@ def main() -> None:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         # Plain HTTP on loopback: no TLS terminator in front of this server.
         "SECURE_SSL_REDIRECT": "0",
-        # Measure the API, not the per-client rate limiter (it would answer 429), and token issuance,
-        # not the cap on one client's live tokens (the token scenario mints thousands from one client).
-        "API_RATE_LIMIT": "0",
+        "REDIS_URL": args.redis,
+        # Rate limiting on, as in production (every request counted in Redis), with a limit no scenario
+        # reaches; and token issuance measured, not the cap on one client's live tokens (the token
+        # scenario mints thousands from one client).
+        "API_RATE_LIMIT": "1000000000",
         "MAX_LIVE_TOKENS_PER_CLIENT": "0",
         "LOG_LEVEL": "WARNING",
         "GUNICORN_BIND": f"127.0.0.1:{args.port}",
     }
-    os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS")})
+    if args.worker_class:
+        env["GUNICORN_WORKER_CLASS"] = args.worker_class
+    os.environ.update(
+        {k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "REDIS_URL")}
+    )
     ensure_database(url)
     log("migrating")
     manage(env, "migrate", "--noinput", "-v0")
