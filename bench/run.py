@@ -342,6 +342,10 @@ def main() -> None:
     parser.add_argument(
         "--settings", default="config.django.production", help="Django settings module (to compare variants)"
     )
+    parser.add_argument(
+        "--redis", default="redis://127.0.0.1:6379/15", help="REDIS_URL of the server's counters (production needs one)"
+    )
+    parser.add_argument("--worker-class", help="gunicorn worker class (default: gunicorn.conf.py's)")
     args = parser.parse_args()
     profile = SMOKE if args.smoke else FULL
     if args.duration:
