@@ -15,8 +15,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.django.production")
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
-# gthread, spreading connections evenly over the processes (config/workers.py).
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "config.workers.BalancedThreadWorker")
+# gthread, spreading connections evenly over the processes (core/gunicorn_worker.py).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "core.gunicorn_worker.BalancedThreadWorker")
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
 # Enough for a load balancer's pooled connections, well above the workers' threads.
 backlog = int(os.environ.get("GUNICORN_BACKLOG", 2048))

@@ -1,5 +1,6 @@
 from django.db import models
 
+from core.scoping import ScopedManager
 from merchants.models import Merchant
 
 
@@ -17,6 +18,8 @@ class IdempotencyRecord(models.Model):
     response_headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
+
+    objects = ScopedManager(merchant="merchant")
 
     class Meta:
         # The table of the app this model came from (customers): moved without moving data.

@@ -1,5 +1,6 @@
 """What every merchant API view shares: rate limiting, scopes and Idempotency-Key handling."""
 
+import contextlib
 import functools
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from api.idempotency import (
 from api.permissions import HasMerchantToken, HasRequiredScope
 from api.ratelimit import RateLimited, rate_limit_hit
 from core.problems import CUSTOMER_ERASED
+from core.scoping import merchant_scope
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Headers of the first response that a replay repeats; the rest (request id, rate limit) are per response.
@@ -43,6 +45,9 @@ class MerchantAPIMixin:
       Every response carries the RateLimit-* headers.
     - Scopes: `scopes_by_action` maps each action to the scope it needs.
     - A PATCH without a body is a 400, after authentication and scopes.
+    - Tenant scope: once the token has named the merchant (authentication and
+      permissions passed), the rest of the request runs in that merchant's
+      scope (core/scoping.py).
     """
 
     permission_classes = [HasMerchantToken, HasRequiredScope]
@@ -66,8 +71,13 @@ class MerchantAPIMixin:
         if state is not None and state.exceeded:
             raise RateLimited(state)
 
+    def dispatch(self, request, *args, **kwargs):
+        with contextlib.ExitStack() as self.merchant_scope_stack:  # entered in `initial`, left here
+            return super().dispatch(request, *args, **kwargs)
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        self.merchant_scope_stack.enter_context(merchant_scope(request.merchant))
         # hasattr: only where PATCH is allowed at all; elsewhere it stays a 405.
         if request.method == "PATCH" and hasattr(self, "patch") and request.stream is None:
             # DRF reads a body of length zero as {} whatever its Content-Type, and `{}` is a valid

@@ -1,5 +1,6 @@
 from django.db import models
 
+from core.scoping import ScopedManager
 from merchants.models import Merchant
 
 
@@ -24,6 +25,8 @@ class AuditEntry(models.Model):
     actor = models.CharField(max_length=255, help_text="API client id, or portal/admin user id and username")
     changed_fields = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(merchant="merchant")
 
     class Meta:
         # The table of the app this model came from (customers): moved without moving data.

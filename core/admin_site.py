@@ -5,14 +5,27 @@ of django-scopes explicitly (with the worker and the management commands).
 INSTALLED_APPS names `VaultAdminConfig` instead of django.contrib.admin.
 """
 
+import functools
+
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.template.response import SimpleTemplateResponse
 from django_scopes import scopes_disabled
 
 
 class VaultAdminSite(admin.AdminSite):
     def admin_view(self, view, cacheable=False):
-        return super().admin_view(scopes_disabled()(view), cacheable)
+        @functools.wraps(view)
+        def unscoped(request, *args, **kwargs):
+            with scopes_disabled():
+                response = view(request, *args, **kwargs)
+                # Admin pages are TemplateResponses, rendered after the view returns: render them
+                # while tenant scoping is still off, since the templates read the rows too.
+                if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+                    response.render()
+                return response
+
+        return super().admin_view(unscoped, cacheable)
 
 
 class VaultAdminConfig(AdminConfig):

@@ -1,16 +1,27 @@
-"""Hand-written SELECTs for the few reads every API request makes, loaded into model instances.
+"""Rows of hand-written SELECTs loaded into model instances exactly as the ORM loads them.
 
-Building an ORM query (or a RawQuerySet) costs several times the CPU of running
-it on PostgreSQL; on the paths every request takes (the token check, reading a
-customer) we write the SQL once from model metadata and turn its rows into
-instances here, with the same per-field conversions the ORM applies (e.g.
-SQLite's text UUIDs and 0/1 booleans). Nothing else should need this.
+Building an ORM query costs several times the CPU of running it; on the three
+reads that requests make most (the token of every API request, a customer with
+its custom fields, the webhook endpoints of every change: merchants/sql.py,
+customers/sql.py, events/sql.py, with their measurements) the SQL is written
+once from model metadata and its rows turned into instances here, with the same
+per-field conversions the ORM applies (SQLite's text UUIDs and 0/1 booleans,
+JSON, time zones). Nothing else should need this.
+
+The conversions are Django's own (`connection.ops.get_db_converters`,
+`Expression.get_db_converters`, `Field.get_col`), which Django uses but does not
+document for applications: `check_internals` (run at start-up by
+core.apps.CoreConfig) fails loudly if an upgrade of the pinned Django removes or
+reshapes them, and tests/test_hand_written_sql.py compares every query with the
+ORM's own result.
 """
 
 import functools
+import inspect
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+import django
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 M = TypeVar("M", bound=models.Model)
@@ -62,6 +73,27 @@ def model_from_row(model: type[M], attnames: Sequence[str], values: Sequence[Any
         names.append(attname)
         converted.append(value)
     return model.from_db(db.alias, names, converted)
+
+
+def check_internals() -> None:
+    """Raise ImproperlyConfigured when a Django internal this module relies on is gone or has changed shape."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db.backends.base.operations import BaseDatabaseOperations
+    from django.db.models.expressions import Col
+
+    expected = {
+        (BaseDatabaseOperations, "get_db_converters"): ["self", "expression"],
+        (Col, "get_db_converters"): ["self", "connection"],
+        (models.Field, "get_col"): ["self", "alias", "output_field"],
+    }
+    for (owner, name), parameters in expected.items():
+        method = getattr(owner, name, None)
+        if method is None or list(inspect.signature(method).parameters) != parameters:
+            raise ImproperlyConfigured(
+                f"core/sql.py relies on {owner.__qualname__}.{name}({', '.join(parameters[1:])}), which this "
+                f"Django {django.get_version()} no longer has in that shape: check core/sql.py against it, "
+                "then update this check (requirements.txt pins the version it was written for)."
+            )
 
 
 def fetch_all(statement: str, params: Sequence[Any]) -> list[tuple]:

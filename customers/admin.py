@@ -3,9 +3,10 @@
 import uuid
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -14,6 +15,7 @@ from audit.services import Actor
 from core.paginators import LargeTablePaginator
 from customers.countries import country_choices
 from customers.error_paths import custom_field_error_index
+from customers.exceptions import VersionMismatch
 from customers.models import Customer, CustomField
 from customers.services import RECORD_FIELDS, customer_create, customer_delete, customer_replace
 from customers.validation import clean_customer_payload
@@ -32,6 +34,12 @@ class CountryFilter(admin.SimpleListFilter):
         return queryset.filter(address_country=self.value()) if self.value() else queryset
 
 
+CHANGED_MEANWHILE = (
+    "Someone changed this customer since you opened this page, so nothing was saved. "
+    "Open the customer again to see the current data, then redo your changes."
+)
+
+
 class CustomerAdminForm(forms.ModelForm):
     # Plain fields: the domain validation below says what is wrong, with its own messages.
     firstname = forms.CharField(required=False)
@@ -39,6 +47,8 @@ class CustomerAdminForm(forms.ModelForm):
     email = forms.CharField(required=False)
     company = forms.CharField(required=False)
     address_country = forms.CharField(required=False, label="Country", widget=forms.Select)
+    # The version this page showed: saving refuses when the customer changed since (as the API's If-Match).
+    based_on_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Customer
@@ -47,12 +57,18 @@ class CustomerAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["address_country"].widget.choices = [("", "—"), *country_choices()]
+        if not self.is_bound:
+            self.fields["based_on_version"].initial = self.instance.version
 
     def payload(self) -> dict:
         return {field: self.cleaned_data.get(field) or "" for field in RECORD_FIELDS}
 
     def clean(self):
         cleaned = super().clean()
+        # None for a new customer (its id is not stored yet).
+        stored = Customer.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+        if stored is not None and cleaned.get("based_on_version") != stored:
+            self.add_error(None, CHANGED_MEANWHILE)
         try:
             clean_customer_payload(self.payload())
         except ValidationError as error:
@@ -165,13 +181,23 @@ class CustomerAdmin(admin.ModelAdmin):
         payload = form.payload() | {"options": {"custom_fields": items}}
         actor = Actor.for_user(request.user, AuditEntry.Door.ADMIN)
         if change:
-            saved = customer_replace(customer=form.instance, data=payload, actor=actor)
+            # The service compares the version again under its row lock: a change that slipped in
+            # after the form's check is refused there (changeform_view shows CHANGED_MEANWHILE).
+            version = form.cleaned_data.get("based_on_version")
+            saved = customer_replace(customer=form.instance, data=payload, actor=actor, expected_version=version)
         else:
             saved = customer_create(merchant=form.cleaned_data["merchant"], data=payload, actor=actor)
         # The admin logs and redirects to the object its form built: make it the stored customer.
         for field in ("customer_id", "version", "created_at", "updated_at", *RECORD_FIELDS):
             setattr(form.instance, field, getattr(saved, field))
-        form.instance._state.adding = False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except VersionMismatch:
+            # Raised inside the admin's transaction, so nothing of this save was kept.
+            self.message_user(request, CHANGED_MEANWHILE, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def delete_model(self, request, obj):
         customer_delete(customer=obj, actor=Actor.for_user(request.user, AuditEntry.Door.ADMIN))

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from audit.services import Actor
+from core.scoping import merchant_scope
 from customers.imports import customer_import_csv
 from customers.models import CustomerImport
 
@@ -64,13 +65,14 @@ def _count_rows(path: str) -> int | None:
 
 def run_import(job_id, path: str) -> None:
     """Run one import to its end, recording progress, report or failure on its CustomerImport."""
-    jobs = CustomerImport.objects.filter(pk=job_id)
+    # A background job: found by its id, then run in its merchant's scope.
+    jobs = CustomerImport.objects.with_scopes_disabled().filter(pk=job_id)
     try:
         job = jobs.select_related("merchant", "created_by").get()
         jobs.update(rows_total=_count_rows(path))
         user = job.created_by
         actor = Actor.for_user(user, AuditEntry.Door.PORTAL) if user else Actor(AuditEntry.Door.PORTAL, "user:deleted")
-        with open(path, encoding="utf-8", newline="") as file:
+        with open(path, encoding="utf-8", newline="") as file, merchant_scope(job.merchant):
             report = customer_import_csv(
                 merchant=job.merchant,
                 file=file,

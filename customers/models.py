@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from core.ids import uuid7
+from core.scoping import ScopedManager
 from merchants.models import Merchant
 
 
@@ -31,7 +32,7 @@ class Customer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = CustomerQuerySet.as_manager()
+    objects = ScopedManager(_manager_class=models.Manager.from_queryset(CustomerQuerySet), merchant="merchant")
 
     class Meta:
         indexes = [
@@ -77,6 +78,8 @@ class CustomField(models.Model):
     value = models.CharField(max_length=500)
     position = models.PositiveSmallIntegerField(default=0)
 
+    objects = ScopedManager(merchant="customer__merchant")
+
     class Meta:
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["customer", "name"], name="customfield_unique_name")]
@@ -113,6 +116,8 @@ class CustomerImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(merchant="merchant")
 
     class Meta:
         ordering = ["-created_at"]

@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 
 from core.ids import parse_uuid
 from customers.models import Customer, CustomField
+from customers.sql import customer_with_custom_fields
 from merchants.models import Merchant
 
 MAX_PAGE_SIZE = 100
@@ -47,9 +48,10 @@ def customer_get(*, merchant: Merchant, customer_id: str | uuid.UUID) -> Custome
     An unknown id, a malformed id and another merchant's id are the same miss.
     """
     pk = parse_uuid(customer_id)
-    if pk is None:
+    customer = None if pk is None else customer_with_custom_fields(merchant_id=merchant.pk, customer_id=pk)
+    if customer is None:
         raise Customer.DoesNotExist
-    return _with_custom_fields(Customer.objects.for_merchant(merchant)).get(pk=pk)
+    return customer
 
 
 def customer_queryset(

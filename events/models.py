@@ -9,6 +9,7 @@ import uuid
 from django.db import models
 
 from core.ids import uuid7
+from core.scoping import ScopedManager
 from merchants.models import Merchant
 
 
@@ -30,6 +31,8 @@ class CustomerEvent(models.Model):
     type = models.CharField(max_length=32, choices=Type.choices)
     payload = models.JSONField(help_text="Snapshot of the customer at the time of the event")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(merchant="merchant")
 
     class Meta:
         db_table = "customers_customerevent"
@@ -53,6 +56,8 @@ class WebhookEndpoint(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(merchant="merchant")
 
     class Meta:
         db_table = "customers_webhookendpoint"
@@ -88,6 +93,8 @@ class EventDelivery(models.Model):
     last_error = models.TextField(blank=True, default="")
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(merchant="event__merchant")
 
     class Meta:
         db_table = "customers_eventdelivery"

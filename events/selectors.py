@@ -56,13 +56,20 @@ def delivery_retry_refusal(*, merchant: Merchant, delivery: EventDelivery) -> st
         return "Only a failed delivery can be retried."
     if is_erased(delivery.event):
         return "The customer was deleted and its data erased; this event is not sent any more."
-    later = EventDelivery.objects.filter(
-        event__merchant=merchant,
+    if delivery_is_superseded(delivery=delivery):
+        return SUPERSEDED
+    return None
+
+
+SUPERSEDED = "A later event of this customer went to the same destination and carries newer data."
+
+
+def delivery_is_superseded(*, delivery: EventDelivery) -> bool:
+    """Whether a later event of the same subject has a delivery to the same destination (it carries newer data)."""
+    return EventDelivery.objects.filter(
+        event__merchant_id=delivery.event.merchant_id,
         destination=delivery.destination,
         endpoint_id=delivery.endpoint_id,
         event__customer_id=delivery.event.customer_id,
         event_id__gt=delivery.event_id,
-    )
-    if later.exists():
-        return "A later event of this customer went to the same destination and carries newer data."
-    return None
+    ).exists()

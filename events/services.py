@@ -18,6 +18,7 @@ from core.ids import uuid7
 from events.models import CustomerEvent, EventDelivery, WebhookEndpoint
 from events.selectors import delivery_retry_refusal
 from events.signing import webhook_secret_generate
+from events.sql import active_endpoint_events
 from events.validation import MAX_WEBHOOK_ENDPOINTS, clean_webhook_endpoint
 from merchants.models import Merchant
 
@@ -50,7 +51,7 @@ class EventRows:
         return [self.events, Insert(EventDelivery, DELIVERY_COLUMNS, deliveries)]
 
     def with_reserved_ids(self) -> "EventRows":
-        """The same events with their ids taken now (PostgreSQL), so that they follow this order whoever writes first."""
+        """These events with their ids taken now (PostgreSQL): they follow this order, whoever writes first."""
         ids = reserve_ids(CustomerEvent, len(self.events.rows))
         if ids is None:
             return self
@@ -85,8 +86,7 @@ def event_rows(
 def _subscribed_endpoints(merchant: Merchant, type: str) -> list:
     """Ids of the merchant's active webhook endpoints that take events of `type`."""
     # The event-type filter is in Python: JSON containment differs between databases.
-    endpoints = WebhookEndpoint.objects.filter(merchant=merchant, is_active=True).values_list("id", "enabled_events")
-    return [pk for pk, enabled_events in endpoints if type in enabled_events]
+    return [pk for pk, enabled_events in active_endpoint_events(merchant_id=merchant.pk) if type in enabled_events]
 
 
 def event_payloads_erase(*, merchant: Merchant, subject_id, payload: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from core.scoping import scopes_disabled
 from events.addresses import (
     INVALID_URL_NOTE,
     REFUSED_NOTE,
@@ -49,6 +50,7 @@ from events.addresses import (
 )
 from events.models import EventDelivery
 from events.payloads import encode, gateway_payload, is_erased, webhook_payload
+from events.selectors import delivery_is_superseded
 from events.signing import signature_header
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ logger = logging.getLogger(__name__)
 USER_AGENT = "CustomerVault-Events/1"
 MAX_ERROR_LENGTH = 1000
 ERASED_NOTE = "Not sent: the customer was deleted and its personal data erased before this event went out."
+SUPERSEDED_NOTE = "Not sent: a later event of this customer went to the same destination and carries newer data."
 UNRESOLVED_NOTE = "Connection failed: the host name could not be resolved."
 
 # Mozilla's CA bundle (certifi, as requests used): the same trust on every machine, whatever its system store.
@@ -67,6 +70,7 @@ class Outcome:
     ok: bool
     status_code: int | None = None
     error: str = ""
+    skipped: bool = False  # never sent: `error` says why
 
 
 class _Unreachable(Exception):
@@ -176,8 +180,12 @@ class Worker:
         while not self.stopping and (remaining := deadline - time.monotonic()) > 0:
             time.sleep(min(remaining, 0.1))
 
+    @scopes_disabled()
     def deliver_next(self) -> bool:
-        """Claim, send and record one due delivery; False when nothing is due."""
+        """Claim, send and record one due delivery; False when nothing is due.
+
+        The worker serves every merchant: it runs outside tenant scoping (core/scoping.py).
+        """
         if connection.features.has_select_for_update_skip_locked:
             with transaction.atomic():
                 delivery = due_deliveries().select_for_update(skip_locked=True, of=("self",)).first()
@@ -192,9 +200,21 @@ class Worker:
         return True
 
     def _handle(self, delivery: EventDelivery) -> None:
-        outcome = None if is_erased(delivery.event) else self._send(delivery)
+        if is_erased(delivery.event):
+            outcome = Outcome(ok=False, skipped=True, error=ERASED_NOTE)
+        elif self._retried(delivery) and delivery_is_superseded(delivery=delivery):
+            # Queued again by hand (delivery_retry) while a later event of the customer was being
+            # written: sending this one after it would put the receiver back in the past.
+            outcome = Outcome(ok=False, skipped=True, error=SUPERSEDED_NOTE)
+        else:
+            outcome = self._send(delivery)
         with transaction.atomic():
             self._record(delivery, outcome)
+
+    @staticmethod
+    def _retried(delivery: EventDelivery) -> bool:
+        """Queued again by delivery_retry: attempted before, and its attempts counted anew."""
+        return delivery.attempts == 0 and delivery.last_attempt_at is not None
 
     def _send(self, delivery: EventDelivery) -> Outcome:
         event = delivery.event
@@ -293,11 +313,11 @@ class Worker:
             return Outcome(ok=True, status_code=status_code)
         return Outcome(ok=False, status_code=status_code, error=f"HTTP {status_code}")
 
-    def _record(self, delivery: EventDelivery, outcome: Outcome | None) -> None:
+    def _record(self, delivery: EventDelivery, outcome: Outcome) -> None:
         now = timezone.now()
-        if outcome is None:
+        if outcome.skipped:
             delivery.status = EventDelivery.Status.SKIPPED
-            delivery.last_error = ERASED_NOTE
+            delivery.last_error = outcome.error
             self._save(delivery, "status", "last_error")
             self.counts[delivery.status] += 1
             return

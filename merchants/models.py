@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication, ApplicationManager
 
+from core.scoping import ScopedManager
+
 
 class Merchant(models.Model):
     """A merchant account: the tenant that owns customers, clients and staff."""
@@ -41,11 +43,18 @@ class OAuthClient(AbstractApplication):
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="oauth_clients")
 
-    objects = OAuthClientManager()
+    objects = ScopedManager(_manager_class=OAuthClientManager, merchant="merchant")
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
         verbose_name = "OAuth2 client"
+
+    @property
+    def get_absolute_url(self):
+        # The toolkit's Application links to its own pages (namespace "oauth2_provider"), which the
+        # vault does not serve: admin's "View on site" would be a 500. An API client has no page of
+        # its own, and Django's shortcut view answers 404 for a model without the method.
+        raise AttributeError("An API client has no page of its own.")
 
 
 class MerchantMembership(models.Model):
@@ -73,6 +82,10 @@ class MerchantMembership(models.Model):
     # The invitation link's token, as a SHA-256 hex digest; empty once used, withdrawn or cut off.
     invitation_token_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     invitation_issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # A membership is what puts a portal session in its merchant's scope, so the few reads that
+    # find one before that (a user's merchants, an invitation link) opt out: with_scopes_disabled().
+    objects = ScopedManager(merchant="merchant")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user_merchant")]

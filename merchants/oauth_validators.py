@@ -53,8 +53,8 @@ class MerchantOAuth2Validator(OAuth2Validator):
       that client's expired tokens, then refuses with 429 slow_down if the cap is still reached;
     - the token's client's merchant loaded with the token in one query.
 
-    API requests check their bearer token with merchants.selectors.access_token_lookup,
-    the same lookup by SHA-256 checksum as one prepared query.
+    API requests find their bearer token with merchants.sql.access_token_lookup (measured) and
+    judge it as `validate_bearer_token` does; tests/test_token_contract.py holds the two equal.
     """
 
     def authenticate_client(self, request, *args, **kwargs):
@@ -62,6 +62,14 @@ class MerchantOAuth2Validator(OAuth2Validator):
         if authenticated and not request.client.merchant.is_active:
             raise MerchantInactive(request=request)
         return authenticated
+
+    def validate_bearer_token(self, token, scopes, request):
+        """The toolkit's check of an access token, refusing those of a deactivated merchant's clients."""
+        valid = super().validate_bearer_token(token, scopes, request)
+        if valid and not request.client.merchant.is_active:
+            request.oauth2_error = {"error": "invalid_token", "error_description": MERCHANT_INACTIVE_DESCRIPTION}
+            return False
+        return valid
 
     def save_bearer_token(self, token, request, *args, **kwargs):
         limit = settings.MAX_LIVE_TOKENS_PER_CLIENT

@@ -193,9 +193,10 @@ def _issue_link(membership: MerchantMembership) -> IssuedInvitation:
     membership.invitation_issued_at = timezone.now()
     membership.save()
     if not membership.user.has_usable_password():
-        MerchantMembership.objects.filter(user_id=membership.user_id, accepted_at__isnull=True).exclude(
-            pk=membership.pk
-        ).update(invitation_token_hash="", invitation_issued_at=None)
+        # The account's pending invitations from every merchant (its next password decides all of them).
+        MerchantMembership.objects.with_scopes_disabled().filter(
+            user_id=membership.user_id, accepted_at__isnull=True
+        ).exclude(pk=membership.pk).update(invitation_token_hash="", invitation_issued_at=None)
     return IssuedInvitation(
         membership=membership, token=token, email=membership.invited_email or membership.user.get_username()
     )
@@ -213,7 +214,7 @@ def account_may_be_claimed(user) -> bool:
         and user.is_active
         and not user.is_staff
         and not user.is_superuser
-        and not MerchantMembership.objects.filter(user=user, accepted_at__isnull=False).exists()
+        and not MerchantMembership.objects.with_scopes_disabled().filter(user=user, accepted_at__isnull=False).exists()
     )
 
 
@@ -231,9 +232,11 @@ def invitation_accept(*, membership_id: int, token: str, user=None, password: st
     """
     User = get_user_model()
     # The account first, then the membership: the order membership_invite locks them in.
-    user_id = MerchantMembership.objects.filter(pk=membership_id).values_list("user_id", flat=True).first()
+    # The link names the merchant; no session is in its scope yet.
+    memberships = MerchantMembership.objects.with_scopes_disabled()
+    user_id = memberships.filter(pk=membership_id).values_list("user_id", flat=True).first()
     invitee = User.objects.select_for_update().filter(pk=user_id).first() if user_id is not None else None
-    membership = MerchantMembership.objects.select_for_update().filter(pk=membership_id, user=invitee).first()
+    membership = memberships.select_for_update().filter(pk=membership_id, user=invitee).first()
     if invitee is None or membership is None or not membership.invitation_link_is_live(token):
         raise InvitationRefused
     if password is not None:

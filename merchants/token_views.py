@@ -17,8 +17,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.views import RevokeTokenView, TokenView
 
+from core.scoping import scopes_disabled
 from merchants.oauth_validators import MERCHANT_INACTIVE_DESCRIPTION
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -143,6 +146,13 @@ class ClientSecretThrottle:
     Counting is best effort under concurrency (the cache's incr is not atomic on every
     backend), which can let a few more 401s through before the 429s, never fewer.
     """
+
+    @method_decorator(csrf_exempt)  # as the toolkit's own dispatch: clients authenticate with their secret
+    def dispatch(self, request, *args, **kwargs):
+        # The toolkit finds the client by its id before any merchant is known (the secret decides
+        # which one), so its lookups run outside tenant scoping (core/scoping.py).
+        with scopes_disabled():
+            return super().dispatch(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
         try:

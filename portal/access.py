@@ -5,6 +5,7 @@ import functools
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from core.scoping import merchant_scope
 from merchants.models import MerchantMembership
 from merchants.selectors import user_memberships
 
@@ -48,6 +49,7 @@ def portal_view(view=None, *, admin_only: bool = False):
             return render(request, "portal/forbidden.html", status=403)
         request.membership = membership
         request.merchant = membership.merchant
-        return view(request, *args, **kwargs)
+        with merchant_scope(request.merchant):
+            return view(request, *args, **kwargs)
 
     return wrapper

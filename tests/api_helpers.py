@@ -1,6 +1,8 @@
-"""Small helpers for the customer API tests (issue 3): HTTP calls with JSON bodies and problem checks."""
+"""The one set of helpers for API tests: HTTP calls with JSON bodies and problem checks."""
 
 import json
+
+from core.problems import PROBLEM_TYPES
 
 URL = "/api/v1/customers"
 
@@ -26,11 +28,14 @@ def create(client, body=None, **headers) -> dict:
 
 
 def assert_problem(response, status: int, slug: str | None = None) -> dict:
-    assert response.status_code == status, response.content
+    """The response is an RFC 9457 problem of a registered type (core/problems.py) with this status; its body."""
+    assert response.status_code == status, response.content[:2000]
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
     assert body["status"] == status
-    assert body["title"]
+    registered = {problem.type: problem for problem in PROBLEM_TYPES.values()}
+    assert body["type"] in registered, body
+    assert (registered[body["type"]].status, registered[body["type"]].title) == (status, body["title"]), body
     assert body["detail"]
     assert body["request_id"] == response["X-Request-ID"]
     if slug is not None:

@@ -1,10 +1,16 @@
 import base64
+import datetime
 import os
+import secrets
 
 import pytest
 from django.db import connection
+from django.utils import timezone
+from django_scopes import scopes_disabled
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from oauth2_provider.models import get_access_token_model, set_token_value
+from oauth2_provider.settings import oauth2_settings
 from rest_framework.test import APIClient
 
 from merchants.services import oauth_client_create
@@ -27,6 +33,27 @@ hypothesis_settings.register_profile(
     "thorough", max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.postgres_only` skips its test on any other database, saying how to run it."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/test")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _test_code_outside_tenant_scoping():
+    """Test code reads and writes any merchant's rows directly; the requests it makes do not.
+
+    Every request still starts with no merchant in scope (core.middleware.TenantScopeMiddleware)
+    and its views must enter their merchant's, so a view that forgets fails its tests.
+    """
+    with scopes_disabled():
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -85,13 +112,28 @@ def fetch_token(client_id: str, client_secret: str, scope: str | None = None) ->
     return response.json()
 
 
+def issue_token(client, scope: str | None = None) -> str:
+    """An access token of `client` stored as /o/token/ stores one, without the HTTP call.
+
+    For the tests that are not about authentication; those that are use `fetch_token`.
+    """
+    raw = secrets.token_urlsafe(32)
+    token = get_access_token_model()(
+        application=client,
+        expires=timezone.now() + datetime.timedelta(seconds=oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS),
+        scope=scope or " ".join(oauth2_settings.DEFAULT_SCOPES),
+    )
+    set_token_value(token, raw)
+    token.save()
+    return raw
+
+
 @pytest.fixture
 def token_for(db):
     """token_for(merchant, scope=None) -> access token string of a new client of `merchant`."""
 
     def make(merchant, scope: str | None = None) -> str:
-        issued = oauth_client_create(merchant=merchant, name="Test client")
-        return fetch_token(issued.client.client_id, issued.client_secret, scope)["access_token"]
+        return issue_token(oauth_client_create(merchant=merchant, name="Test client").client, scope)
 
     return make
 
@@ -126,12 +168,6 @@ def anonymous_api_client() -> APIClient:
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
-
-
-@pytest.fixture
-def postgres_only():
-    if not is_postgres():
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/test")
 
 
 # Portal and admin logins (Django test client, logged in with a real session).

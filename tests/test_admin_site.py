@@ -4,10 +4,14 @@ import re
 
 import pytest
 from django.contrib.admin.sites import site
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F
 from django.test import RequestFactory
 
+import customers.admin
 from audit.models import AuditEntry
-from customers.admin import CustomerAdmin, LargeTablePaginator
+from core.paginators import LargeTablePaginator
+from customers.admin import CustomerAdmin
 from customers.models import Customer
 from customers.services import customer_create
 from events.models import CustomerEvent
@@ -28,6 +32,8 @@ def customer_post(merchant=None, rows=(), initial=0, **fields) -> dict:
         "custom_fields-INITIAL_FORMS": str(initial),
         "custom_fields-MIN_NUM_FORMS": "0",
         "custom_fields-MAX_NUM_FORMS": "1000",
+        # The version the change page showed (a new customer's is 1); an add form ignores it.
+        "based_on_version": "1",
     }
     if merchant is not None:
         data["merchant"] = str(merchant.pk)
@@ -283,3 +289,82 @@ def test_portal_users_cannot_open_admin(portal_admin_client, path):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+# --- defects found in the redesign (issue 13), each with the test that failed before -------------
+
+
+def test_an_admin_edit_of_a_customer_changed_meanwhile_is_refused_and_keeps_that_change(
+    admin_site_client, api_client, merchant
+):
+    customer = customer_create(merchant=merchant, data={"firstname": "Ada", "company": "Engines"})
+    page = admin_site_client.get(f"/admin/customers/customer/{customer.pk}/change/")
+    shown_version = page.context["adminform"].form["based_on_version"].value()
+    api_client.patch(f"/api/v1/customers/{customer.pk}", {"company": "Analytical Engines"}, format="json")
+
+    response = admin_site_client.post(
+        f"/admin/customers/customer/{customer.pk}/change/",
+        customer_post(firstname="Ada", company="Engines", based_on_version=str(shown_version)),
+    )
+
+    assert response.status_code == 200
+    assert "Someone changed this customer since you opened this page" in response.content.decode()
+    customer.refresh_from_db()
+    assert (customer.company, customer.version) == ("Analytical Engines", 2)
+
+
+def test_a_change_that_slips_in_after_the_admin_forms_check_is_refused_by_the_service(
+    admin_site_client, merchant, monkeypatch
+):
+    customer = customer_create(merchant=merchant, data={"firstname": "Ada"})
+    real_replace = customers.admin.customer_replace
+
+    def replace_after_another_change(*, customer, **kwargs):
+        Customer.objects.filter(pk=customer.pk).update(version=F("version") + 1)  # between check and lock
+        return real_replace(customer=customer, **kwargs)
+
+    monkeypatch.setattr(customers.admin, "customer_replace", replace_after_another_change)
+
+    response = admin_site_client.post(
+        f"/admin/customers/customer/{customer.pk}/change/", customer_post(firstname="Grace"), follow=True
+    )
+
+    assert "Someone changed this customer since you opened this page" in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.firstname == "Ada"
+    assert not AuditEntry.objects.filter(customer_id=customer.pk, action="updated").exists()
+
+
+def test_an_api_client_offers_no_view_on_site_link_and_the_shortcut_is_a_404_not_a_500(admin_site_client, merchant):
+    issued = oauth_client_create(merchant=merchant, name="Checkout")
+    content_type = ContentType.objects.get_for_model(OAuthClient)
+
+    page = admin_site_client.get(f"/admin/merchants/merchant/{merchant.pk}/change/").content.decode()
+    shortcut = admin_site_client.get(f"/admin/r/{content_type.pk}/{issued.client.pk}/")
+
+    assert f"/admin/r/{content_type.pk}/{issued.client.pk}/" not in page
+    assert shortcut.status_code == 404
+
+
+def test_the_admin_index_names_event_deliveries_in_plural(admin_site_client):
+    index = admin_site_client.get("/admin/").content.decode()
+
+    assert "Event deliveries" in index
+    assert "Event deliverys" not in index
+
+
+@pytest.mark.postgres_only
+def test_the_large_table_paginator_estimates_the_listed_models_own_table(merchant, monkeypatch):
+    estimated = []
+
+    def estimate(table: str) -> int:
+        estimated.append(table)
+        return 1_000_000
+
+    monkeypatch.setattr("core.paginators.table_row_estimate", estimate)
+    monkeypatch.setattr(LargeTablePaginator, "EXACT_LIMIT", 2)
+    for _ in range(3):
+        customer_create(merchant=merchant, data={"firstname": "Ada"})
+
+    assert LargeTablePaginator(AuditEntry.objects.order_by("-id"), 50).count == 1_000_000
+    assert estimated == [AuditEntry._meta.db_table]

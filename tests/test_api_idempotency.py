@@ -348,8 +348,9 @@ def test_replaying_a_create_after_the_customer_was_deleted_is_a_410_without_its_
 # --- concurrency on PostgreSQL ----------------------------------------------------------------------------
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_requests_with_one_key_create_one_customer(postgres_only, token_for, merchant):
+def test_simultaneous_requests_with_one_key_create_one_customer(token_for, merchant):
     token = token_for(merchant)
     body = {"firstname": "Ada", "options": {"custom_fields": [{"name": "tier", "value": 1}]}}
 
@@ -369,8 +370,9 @@ def test_simultaneous_requests_with_one_key_create_one_customer(postgres_only, t
     assert all(r.json()["customer_id"] == customer_id for r in responses if r.status_code == 201)
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_a_retry_while_the_first_request_is_still_running_is_a_409_then_a_replay(postgres_only, token_for, merchant):
+def test_a_retry_while_the_first_request_is_still_running_is_a_409_then_a_replay(token_for, merchant):
     token = token_for(merchant)
     body = {"firstname": "Ada"}
     results: dict = {}
@@ -407,8 +409,9 @@ def test_a_retry_while_the_first_request_is_still_running_is_a_409_then_a_replay
     assert Customer.objects.filter(merchant=merchant).count() == 1
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_bulk_requests_with_one_key_create_one_set(postgres_only, token_for, merchant):
+def test_simultaneous_bulk_requests_with_one_key_create_one_set(token_for, merchant):
     token = token_for(merchant)
     body = {"customers": [{"firstname": f"C{i}"} for i in range(10)]}
 

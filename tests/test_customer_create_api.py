@@ -10,6 +10,7 @@ from audit.models import AuditEntry
 from core.ids import uuid7
 from customers.models import Customer, CustomField
 from events.models import CustomerEvent
+from tests.api_helpers import assert_problem
 
 URL = "/api/v1/customers"
 NAME_FIELDS = ("firstname", "lastname", "email", "company")
@@ -20,18 +21,6 @@ def post(client, body, *, path=URL, **extra):
     """POST `body` encoded as JSON (strings are sent as they are, for malformed input)."""
     data = body if isinstance(body, str | bytes) else json.dumps(body)
     return client.post(path, data, content_type="application/json", **extra)
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert body["type"].startswith("/problems/")
-    assert body["title"]
-    assert body["detail"]
-    assert body["request_id"] == response["X-Request-ID"]
-    return body
 
 
 def errors_of(response) -> dict:

@@ -121,7 +121,11 @@ def test_no_copy_of_a_deleted_customers_data_remains_in_any_table(
     for customer in (Customer.objects.get(pk=api["customer_id"]), portal):
         response = admin_site_client.post(
             f"/admin/customers/customer/{customer.pk}/change/",
-            customer_post(firstname="Changed", email=customer.email),
+            customer_post(
+                firstname="Changed",
+                email=customer.email,
+                based_on_version=str(Customer.objects.get(pk=customer.pk).version),
+            ),
         )
         assert response.status_code == 302, response.content
     assert columns_holding(MARKER)  # the scan sees the live customers

@@ -483,7 +483,7 @@ def test_a_webhook_to_a_private_address_is_refused_at_delivery(gateway, webhook_
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_on_postgresql_deliver_1000_events_each_exactly_once_in_order(postgres_only, gateway, merchant):
+def test_two_workers_on_postgresql_deliver_1000_events_each_exactly_once_in_order(gateway, merchant):
     customers = [create(merchant, firstname=f"C{i}", lastname="v0") for i in range(250)]
     for version in (1, 2, 3):
         for customer in customers:

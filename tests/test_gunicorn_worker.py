@@ -28,7 +28,7 @@ def server(request):
     marker = request.node.get_closest_marker("workers")
     workers = marker.args[0] if marker else 2
     command = [
-        sys.executable, "-m", "gunicorn", "--worker-class", "config.workers.BalancedThreadWorker",
+        sys.executable, "-m", "gunicorn", "--worker-class", "core.gunicorn_worker.BalancedThreadWorker",
         "--workers", str(workers), "--threads", "1", "--bind", f"127.0.0.1:{port}", "--keep-alive", "30",
         "--no-control-socket", "tests.pid_wsgi_app:application",
     ]  # fmt: skip
@@ -136,3 +136,38 @@ def test_a_new_connection_is_served_while_kept_alive_clients_keep_every_thread_b
 
     # Three queued requests of 20 ms each, plus the accept pause: well under a second.
     assert waited < 0.5
+
+
+def test_the_balanced_worker_checks_the_gunicorn_internals_it_relies_on(monkeypatch):
+    from core import gunicorn_worker
+
+    gunicorn_worker.check_gunicorn_internals()  # the pinned gunicorn passes
+
+    monkeypatch.setattr(gunicorn_worker.gunicorn, "__version__", "28.0.0")
+    with pytest.raises(RuntimeError, match="gunicorn is 28.0.0, not 27.0.1"):
+        gunicorn_worker.check_gunicorn_internals()
+    monkeypatch.undo()
+
+    monkeypatch.delattr(gunicorn_worker.ThreadWorker, "enqueue_req")
+    with pytest.raises(RuntimeError, match=r"ThreadWorker.enqueue_req\(conn\) is gone or changed"):
+        gunicorn_worker.check_gunicorn_internals()
+
+
+def test_gunicorn_does_not_start_a_balanced_worker_on_changed_internals(tmp_path):
+    # A gunicorn.conf.py hook stands in for an upgrade: it removes what the worker relies on.
+    conf = tmp_path / "changed.conf.py"
+    conf.write_text(
+        "def post_fork(server, worker):\n"
+        "    from gunicorn.workers.gthread import ThreadWorker\n"
+        "    del ThreadWorker.finish_request\n"
+    )
+    command = [
+        sys.executable, "-m", "gunicorn", "-c", str(conf),
+        "--worker-class", "core.gunicorn_worker.BalancedThreadWorker", "--workers", "1",
+        "--bind", f"127.0.0.1:{free_port()}", "--no-control-socket", "tests.pid_wsgi_app:application",
+    ]  # fmt: skip
+
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode != 0
+    assert "ThreadWorker.finish_request(conn, fs) is gone or changed" in result.stderr

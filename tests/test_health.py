@@ -25,8 +25,9 @@ def test_probes_refuse_writes(client, db):
     assert client.post("/readyz").status_code == 405
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_readyz_is_a_503_problem_when_the_database_is_down(client, postgres_only):
+def test_readyz_is_a_503_problem_when_the_database_is_down(client):
     original = dict(connection.settings_dict)
     connection.close()
     # Nothing listens on port 1: a real refused connection, not a mock.

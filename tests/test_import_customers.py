@@ -278,7 +278,8 @@ def test_an_import_outside_a_transaction_commits_every_batch_with_its_events(mon
     assert AuditEntry.objects.filter(merchant=merchant).count() == 10
 
 
-def test_a_large_import_refreshes_the_planners_statistics(merchant, postgres_only, monkeypatch):
+@pytest.mark.postgres_only
+def test_a_large_import_refreshes_the_planners_statistics(merchant, monkeypatch):
     # Without it a fresh bulk load is planned with the old row counts (a sequential scan of
     # every custom field to prefetch one page), until autovacuum gets to the table.
     from django.db import connection

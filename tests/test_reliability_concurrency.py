@@ -23,7 +23,7 @@ def client_with(token: str) -> APIClient:
     return client
 
 
-def test_200_parallel_creates_are_all_stored_whole_with_distinct_ids(postgres_only, token_for, merchant):
+def test_200_parallel_creates_are_all_stored_whole_with_distinct_ids(token_for, merchant):
     token = token_for(merchant)
     threads, per_thread = 20, 10
 
@@ -54,7 +54,7 @@ def test_200_parallel_creates_are_all_stored_whole_with_distinct_ids(postgres_on
     assert AuditEntry.objects.filter(merchant=merchant, action="created").count() == 200
 
 
-def test_concurrent_patches_with_if_match_never_lose_an_update(postgres_only, token_for, merchant):
+def test_concurrent_patches_with_if_match_never_lose_an_update(token_for, merchant):
     """Each writer reads, then patches with If-Match; a 412 makes it read again and retry.
 
     Every writer adds its own custom field, so a silently lost update would show
@@ -88,7 +88,7 @@ def test_concurrent_patches_with_if_match_never_lose_an_update(postgres_only, to
     assert AuditEntry.objects.filter(customer_id=customer_id, action="updated").count() == writers
 
 
-def test_a_stale_if_match_is_refused_for_every_writer_but_one(postgres_only, token_for, merchant):
+def test_a_stale_if_match_is_refused_for_every_writer_but_one(token_for, merchant):
     """All writers hold the same ETag: exactly one PATCH wins, the rest get 412 and change nothing."""
     token = token_for(merchant)
     client = client_with(token)
@@ -109,7 +109,7 @@ def test_a_stale_if_match_is_refused_for_every_writer_but_one(postgres_only, tok
     assert Customer.objects.get(pk=customer_id).version == 2
 
 
-def test_concurrent_merge_patches_without_if_match_apply_every_change(postgres_only, token_for, merchant):
+def test_concurrent_merge_patches_without_if_match_apply_every_change(token_for, merchant):
     """Without If-Match, merge patches of different custom fields serialize on the row lock: none is lost."""
     token = token_for(merchant)
     customer_id = client_with(token).post(CUSTOMERS, {"firstname": "Ada"}, format="json").json()["customer_id"]

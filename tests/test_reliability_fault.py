@@ -138,9 +138,7 @@ def assert_whole(customer: Customer, tag: str) -> None:
     assert AuditEntry.objects.filter(customer_id=customer.pk, action="created").count() == 1
 
 
-def test_a_sigkilled_server_loses_no_acknowledged_create_and_leaves_nothing_half_written(
-    postgres_only, merchant, server
-):
+def test_a_sigkilled_server_loses_no_acknowledged_create_and_leaves_nothing_half_written(merchant, server):
     issued = oauth_client_create(merchant=merchant)
     server.start()
     token = requests.post(

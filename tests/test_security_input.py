@@ -12,6 +12,7 @@ import pytest
 from audit.models import AuditEntry
 from customers.models import Customer, CustomField
 from events.models import CustomerEvent
+from tests.api_helpers import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +31,6 @@ def rows() -> tuple[int, int, int, int]:
 
 def post_raw(client, body: str | bytes, path: str = CUSTOMERS):
     return client.generic("POST", path, body, content_type="application/json")
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.content[:500]
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert body["detail"]
-    return body
 
 
 def error_fields(body: dict) -> set[str]:

@@ -434,3 +434,16 @@ def test_a_webhook_endpoint_patch_with_an_empty_object_changes_nothing_like_a_cu
 
     assert response.status_code == 200
     assert response.json()["url"] == before["url"]
+
+
+@pytest.mark.parametrize("path", [TOKEN_URL, REVOKE_URL])
+def test_the_token_endpoints_take_a_post_without_a_csrf_token_as_every_api_client_sends_it(issued_client, path):
+    # Django's test client skips CSRF checks unless told to; real clients never have a CSRF token.
+    client = Client(enforce_csrf_checks=True)
+    data = {"grant_type": "client_credentials"} if path == TOKEN_URL else {"token": "no-such-token"}
+
+    response = client.post(
+        path, data, HTTP_AUTHORIZATION=basic(issued_client.client.client_id, issued_client.client_secret)
+    )
+
+    assert response.status_code == 200, response.content

@@ -9,6 +9,7 @@ import pytest
 from events.models import EventDelivery, WebhookEndpoint
 from events.validation import MAX_WEBHOOK_ENDPOINTS
 from events.worker import Worker
+from tests.api_helpers import assert_problem
 
 URL = "/api/v1/webhook-endpoints"
 HOOK = "https://hooks.example.com/vault"
@@ -20,15 +21,6 @@ def post(client, body, path=URL):
 
 def patch(client, path, body):
     return client.patch(path, json.dumps(body), content_type="application/json")
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert body["detail"]
-    return body
 
 
 def error_codes(response) -> dict[str, list[str]]:

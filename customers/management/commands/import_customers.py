@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from audit.models import AuditEntry
 from audit.services import Actor
+from core.scoping import merchant_scope
 from customers.imports import MAX_REPORTED_ERRORS, ImportReport, customer_import_csv
 from merchants.models import Merchant
 
@@ -85,7 +86,8 @@ class Command(BaseCommand):
             thresholds = gc.get_threshold()
             gc.set_threshold(100_000, 50, 50)
             try:
-                report = customer_import_csv(merchant=merchant_obj, file=text, actor=actor, progress=progress)
+                with merchant_scope(merchant_obj):
+                    report = customer_import_csv(merchant=merchant_obj, file=text, actor=actor, progress=progress)
             finally:
                 gc.set_threshold(*thresholds)
             elapsed = time.monotonic() - progress.started

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from core.scoping import merchant_scope
 from merchants.models import MerchantMembership
 from merchants.services import membership_add, merchant_create, oauth_client_create
 
@@ -35,6 +36,10 @@ class Command(BaseCommand):
 
     def _create(self, name, no_client, admin_email, password) -> dict:
         merchant = merchant_create(name=name)
+        with merchant_scope(merchant):
+            return self._fill(merchant, no_client, admin_email, password)
+
+    def _fill(self, merchant, no_client, admin_email, password) -> dict:
         result = {"merchant_id": str(merchant.pk)}
         if not no_client:
             issued = oauth_client_create(merchant=merchant, name=f"{merchant.name} API client")

@@ -4,6 +4,7 @@ import shlex
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from core.scoping import merchant_scope
 from merchants.models import Merchant, MerchantMembership
 from merchants.selectors import merchant_clients
 from merchants.services import membership_add, merchant_create, oauth_client_create, oauth_client_revoke
@@ -26,6 +27,13 @@ class Command(BaseCommand):
         # DEBUG is off by default, so WhiteNoise serves the collected files.
         call_command("collectstatic", interactive=False, verbosity=0)
         merchant = Merchant.objects.filter(name=DEMO_MERCHANT).first() or merchant_create(name=DEMO_MERCHANT)
+        with merchant_scope(merchant):
+            issued = self._demo_access(merchant)
+        self._print(merchant, issued, addrport)
+        if not no_server:
+            call_command("runserver", addrport, use_reloader=False)
+
+    def _demo_access(self, merchant):
         membership_add(
             merchant=merchant,
             email=DEMO_ADMIN_EMAIL,
@@ -36,7 +44,9 @@ class Command(BaseCommand):
         # the ones printed at earlier starts are revoked so they do not pile up.
         for previous in merchant_clients(merchant=merchant).filter(name=DEMO_CLIENT):
             oauth_client_revoke(merchant=merchant, client=previous)
-        issued = oauth_client_create(merchant=merchant, name=DEMO_CLIENT)
+        return oauth_client_create(merchant=merchant, name=DEMO_CLIENT)
+
+    def _print(self, merchant, issued, addrport) -> None:
         base = f"http://{addrport}"
         body = json.dumps(
             {
@@ -68,5 +78,3 @@ class Command(BaseCommand):
                 ]
             )
         )
-        if not no_server:
-            call_command("runserver", addrport, use_reloader=False)
