@@ -5,7 +5,7 @@
 
 Each hand-written read (merchants/sql.py, customers/sql.py, events/sql.py) stays only while
 it saves more than 10% of a headline figure (a request's CPU); this prints what it saves. The
-ORM queries are what the code would run without them; tests/test_hand_written_sql.py checks
+ORM queries are what the code would run without them; customers/tests/test_hand_written_sql.py checks
 both give the same answer. Prepared statements are on, as in production.
 """
 

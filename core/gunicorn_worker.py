@@ -9,7 +9,7 @@ p50 (docs/SCALING.md). This worker leaves new connections to a process that
 has a thread free, so they spread evenly (8/8/8/8 in the same run).
 
 Kept because it still earns its keep, measured side by side with stock gthread in
-one benchmark run (bench/run.py --worker-class gthread; README, Benchmark): p99 of a
+one benchmark run (bench/run.py --worker-class gthread; docs/benchmark.md): p99 of a
 create 133-134 ms against 164-236, of a retrieve 117-140 against 203-214. It relies
 on gthread's internals, not its documented API: the `_accepting` flag, and that the
 main loop calls `set_accept_enabled` on every turn and `enqueue_req` /

@@ -12,7 +12,7 @@ The conversions are Django's own (`connection.ops.get_db_converters`,
 `Expression.get_db_converters`, `Field.get_col`), which Django uses but does not
 document for applications: `check_internals` (run at start-up by
 core.apps.CoreConfig) fails loudly if an upgrade of the pinned Django removes or
-reshapes them, and tests/test_hand_written_sql.py compares every query with the
+reshapes them, and customers/tests/test_hand_written_sql.py compares every query with the
 ORM's own result.
 """
 

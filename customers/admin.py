@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from audit.models import AuditEntry
+from audit.selectors import audit_entries_of
 from audit.services import Actor
 from core.paginators import LargeTablePaginator
 from customers.countries import country_choices
@@ -153,7 +154,7 @@ class CustomerAdmin(admin.ModelAdmin):
         if not obj or not obj.pk:
             return "-"
         url = reverse("admin:audit_auditentry_changelist") + f"?customer_id={obj.pk}"
-        count = AuditEntry.objects.filter(customer_id=obj.pk).count()
+        count = audit_entries_of(merchant=obj.merchant, customer_id=obj.pk).count()
         return format_html('<a href="{}">{} change(s): who, when, which door, which fields</a>', url, count)
 
     def get_readonly_fields(self, request, obj=None):

@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Lower
 
 from core.ids import parse_uuid
-from customers.models import Customer, CustomField
+from customers.models import Customer, CustomerImport, CustomField
 from customers.sql import customer_with_custom_fields
 from merchants.models import Merchant
 
@@ -36,6 +36,18 @@ class CustomerPage:
     customers: list[Customer]
     has_more: bool
     next_cursor: str | None
+
+
+def customer_import_get(*, merchant: Merchant, import_id) -> CustomerImport:
+    """The merchant's import; CustomerImport.DoesNotExist for a malformed, unknown or foreign id."""
+    pk = parse_uuid(import_id)
+    if pk is None:
+        raise CustomerImport.DoesNotExist
+    return CustomerImport.objects.get(merchant=merchant, pk=pk)
+
+
+def customer_imports_recent(*, merchant: Merchant, limit: int = 10) -> list[CustomerImport]:
+    return list(CustomerImport.objects.filter(merchant=merchant).select_related("created_by")[:limit])
 
 
 def _with_custom_fields(customers: QuerySet[Customer]) -> QuerySet[Customer]:

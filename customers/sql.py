@@ -4,7 +4,7 @@ The ORM's `Customer.objects.filter(merchant=...).prefetch_related(Prefetch("cust
 to_attr="loaded_custom_fields")).get(pk=...)` cost 870-1000 us of CPU per call on the 2-core
 benchmark machine, these two statements 260-310 us (`python bench/hot_paths.py`); a retrieve costs
 about 1 ms of CPU in all. Built once from model metadata and loaded as the ORM loads rows
-(core/sql.py); tests/test_hand_written_sql.py checks the result against the ORM's.
+(core/sql.py); customers/tests/test_hand_written_sql.py checks the result against the ORM's.
 """
 
 import functools

@@ -135,7 +135,7 @@ webhook_endpoint_schema = extend_schema_view(
         tags=_TAGS,
         summary="Register a webhook endpoint",
         description="Customer events recorded from now on are POSTed to `url`, signed with the returned "
-        "`secret` (shown only in this response). See the README, section Events, for payload, headers, "
+        "`secret` (shown only in this response). See docs/events.md for payload, headers, "
         "signature check and retries. At most 16 endpoints per merchant.",
         request=WebhookEndpointWriteShape,
         responses={

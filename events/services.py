@@ -63,9 +63,10 @@ class EventRows:
         assert transaction.get_connection().in_atomic_block, "events are written inside the change's transaction"
         if not self.events.rows:
             return
-        ids = insert_rows(self.events)
-        if "id" in self.events.names:
-            ids = [row[0] for row in self.events.rows]
+        events = self.events if "id" in self.events.names else self.with_reserved_ids().events
+        ids = insert_rows(events)  # the new ids on SQLite; None after COPY, where they were taken beforehand
+        if "id" in events.names:
+            ids = [row[0] for row in events.rows]
         deliveries = [
             (pk, destination, endpoint, self.now, self.now) for pk in ids for destination, endpoint in self.destinations
         ]

@@ -3,7 +3,7 @@
 The ORM's `WebhookEndpoint.objects.filter(merchant=..., is_active=True).values_list("id",
 "enabled_events")` cost 310-380 us of CPU per call on the 2-core benchmark machine, this statement
 80-100 us (`python bench/hot_paths.py`); a create costs about 1.4 ms of CPU in all. Built once from
-model metadata and loaded as the ORM loads rows (core/sql.py); tests/test_hand_written_sql.py checks
+model metadata and loaded as the ORM loads rows (core/sql.py); customers/tests/test_hand_written_sql.py checks
 the result against the ORM's.
 """
 

@@ -20,7 +20,7 @@ class MerchantTokenAuthentication(OAuth2Authentication):
     django-oauth-toolkit's own `AccessToken.is_valid()` (not expired; scopes are
     checked per action with `allow_scopes`), and its client's merchant must be
     active. Only the lookup is our own query (merchants/sql.py, measured), without
-    oauthlib's request machinery around it; tests/test_token_contract.py holds
+    oauthlib's request machinery around it; api/tests/test_token_contract.py holds
     every outcome equal to the project's validator (the toolkit's, plus the
     active-merchant rule).
     """

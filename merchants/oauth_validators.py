@@ -54,7 +54,7 @@ class MerchantOAuth2Validator(OAuth2Validator):
     - the token's client's merchant loaded with the token in one query.
 
     API requests find their bearer token with merchants.sql.access_token_lookup (measured) and
-    judge it as `validate_bearer_token` does; tests/test_token_contract.py holds the two equal.
+    judge it as `validate_bearer_token` does; api/tests/test_token_contract.py holds the two equal.
     """
 
     def authenticate_client(self, request, *args, **kwargs):

@@ -5,7 +5,7 @@ Every API request makes it. The same lookup through the ORM,
 cost 820-970 us of CPU per call on the 2-core benchmark machine, this one 160-190 us
 (`python bench/hot_paths.py`); a retrieve costs about 1 ms of CPU in all. The statement is built
 once from model metadata and its rows loaded as the ORM loads them (core/sql.py).
-tests/test_hand_written_sql.py checks it against the ORM's result, and tests/test_token_contract.py
+customers/tests/test_hand_written_sql.py checks it against the ORM's result, and api/tests/test_token_contract.py
 checks the decisions made with it against django-oauth-toolkit's own validator.
 """
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from customers.models import Customer
 from merchants.services import oauth_client_create, oauth_client_revoke
 from tests.api_helpers import assert_problem
-from tests.conftest import fetch_token
+from tests.credentials import fetch_token
 
 URL = "/api/v1/customers"
 AccessToken = get_access_token_model()

@@ -18,6 +18,8 @@ from django.db import connection
 from customers.services import customer_create
 from events.models import EventDelivery
 
+pytestmark = pytest.mark.slow
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 

@@ -13,9 +13,7 @@ from customers import import_jobs
 from customers.models import Customer
 from tests.api_helpers import URL, detail_url, send
 from tests.db_scan import columns_holding
-from tests.test_admin_site import customer_post
-from tests.test_portal_customers import form_data
-from tests.test_portal_import_export import upload
+from tests.form_helpers import customer_post, form_data, upload
 
 MARKER = "erasure-probe"
 

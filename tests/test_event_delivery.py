@@ -21,7 +21,7 @@ from tests.http_receiver import Receiver, refused_url
 GATEWAY_SECRET = "gateway-test-secret"
 
 
-# The verification snippet from the README's events section, verbatim.
+# The verification snippet of docs/events.md, verbatim.
 def verify_signature(secret: str, headers, body: bytes, tolerance: int = 300) -> bool:
     timestamp = headers["Vault-Timestamp"]
     expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()

@@ -313,6 +313,7 @@ def docs_server(transactional_db):
     server.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_a_developer_can_paste_a_token_in_the_docs_and_try_a_call(docs_server, token_for):
     from playwright.sync_api import sync_playwright

@@ -12,7 +12,7 @@ from customers.models import Customer, CustomField
 from events.models import CustomerEvent
 from tests.concurrency import in_threads
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 CUSTOMERS = "/api/v1/customers"
 

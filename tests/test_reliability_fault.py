@@ -29,7 +29,7 @@ from customers.models import Customer, CustomField
 from events.models import CustomerEvent, EventDelivery
 from merchants.services import oauth_client_create
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 PROJECT = Path(__file__).resolve().parent.parent
 PORTS = range(8640, 8700)  # this suite's share of 127.0.0.1 ports

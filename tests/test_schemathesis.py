@@ -26,6 +26,8 @@ from config.devserver import application
 from customers.selectors import _encode_cursor as encode_cursor
 from events.models import WebhookEndpoint
 
+pytestmark = pytest.mark.slow
+
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "15"))
 VALID_KEY = re.compile(r"[ -~]{1,255}")
 

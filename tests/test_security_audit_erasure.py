@@ -15,8 +15,7 @@ from customers.models import Customer
 from events.models import CustomerEvent
 from events.services import webhook_endpoint_create
 from tests.db_scan import columns_holding
-from tests.test_admin_site import customer_post
-from tests.test_portal_customers import form_data
+from tests.form_helpers import customer_post, form_data
 
 pytestmark = pytest.mark.django_db
 

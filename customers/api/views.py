@@ -54,9 +54,6 @@ class CustomerViewSet(MerchantAPIMixin, viewsets.GenericViewSet):
         "destroy": WRITE_SCOPE,
     }
 
-    def get_queryset(self):
-        return Customer.objects.for_merchant(self.request.merchant)
-
     def actor(self) -> Actor:
         return Actor.for_client(self.request.auth.application)
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from customers import import_jobs
 from customers.imports import spreadsheet_cell
 from customers.models import CustomerImport
+from customers.selectors import customer_import_get, customer_imports_recent
 from portal.access import portal_view
 from portal.forms import ImportForm
 
@@ -18,7 +19,7 @@ SHOWN_ERRORS = 200
 
 def _job_or_404(request, import_id) -> CustomerImport:
     try:
-        return CustomerImport.objects.get(merchant=request.merchant, pk=import_id)
+        return customer_import_get(merchant=request.merchant, import_id=import_id)
     except CustomerImport.DoesNotExist:
         raise Http404("No such import.") from None
 
@@ -37,7 +38,7 @@ def import_upload_view(request):
         else:
             messages.info(request, f"Importing “{job.filename}”: this page shows its progress.")
             return redirect("portal:import_status", import_id=job.pk)
-    recent = CustomerImport.objects.filter(merchant=request.merchant).select_related("created_by")[:10]
+    recent = customer_imports_recent(merchant=request.merchant)
     status = 400 if form.errors else 200
     return render(request, "portal/imports/upload.html", {"form": form, "recent": recent}, status=status)
 

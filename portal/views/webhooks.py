@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.models import Customer
+from customers.selectors import customer_get
 from events.models import EventDelivery, WebhookEndpoint
 from events.selectors import (
     customer_recent_events,
@@ -128,7 +129,10 @@ def customer_events_view(request, customer_id):
     if not events:
         raise Http404("No events for this customer.")
     customer_id = events[0].customer_id
-    customer = Customer.objects.for_merchant(request.merchant).filter(pk=customer_id).first()
+    try:
+        customer = customer_get(merchant=request.merchant, customer_id=customer_id)
+    except Customer.DoesNotExist:
+        customer = None  # deleted: its events remain
     is_admin = request.membership.role == MerchantMembership.Role.ADMIN
     rows = []
     for event in events:

@@ -22,7 +22,7 @@ sync_playwright = pytest.importorskip(
     "playwright.sync_api", reason="Browser tests need Playwright: pip install -r requirements-dev.txt"
 ).sync_playwright
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ _playwright = pytest.importorskip(
 )
 sync_playwright, expect = _playwright.sync_playwright, _playwright.expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")

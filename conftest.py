@@ -1,27 +1,20 @@
-import base64
-import datetime
 import os
-import secrets
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 from django_scopes import scopes_disabled
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from oauth2_provider.models import get_access_token_model, set_token_value
-from oauth2_provider.settings import oauth2_settings
 from rest_framework.test import APIClient
 
 from merchants.services import oauth_client_create
+from tests.credentials import USER_PASSWORD, issue_token
 from tests.factories import MerchantFactory
 from tests.http_receiver import Receiver
 
-USER_PASSWORD = "correct horse battery staple"
-
 # Hypothesis (property tests and schemathesis): a modest "ci" profile by default, with the
 # same examples on every run so CI is repeatable (a failure found there fails every time);
-# HYPOTHESIS_PROFILE=thorough runs ~20x more examples, freshly random (see README, security section).
+# HYPOTHESIS_PROFILE=thorough runs ~20x more examples, freshly random (see docs/security.md).
 hypothesis_settings.register_profile(
     "ci",
     max_examples=40,
@@ -99,33 +92,6 @@ def other_merchant(db):
 def issued_client(merchant):
     """An OAuth2 client of `merchant` with its plain secret (IssuedClient)."""
     return oauth_client_create(merchant=merchant, name="Test client")
-
-
-def fetch_token(client_id: str, client_secret: str, scope: str | None = None) -> dict:
-    """A real client-credentials token from POST /o/token/ (HTTP Basic)."""
-    basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
-    data = {"grant_type": "client_credentials"}
-    if scope:
-        data["scope"] = scope
-    response = APIClient().post("/o/token/", data, HTTP_AUTHORIZATION=f"Basic {basic}")
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def issue_token(client, scope: str | None = None) -> str:
-    """An access token of `client` stored as /o/token/ stores one, without the HTTP call.
-
-    For the tests that are not about authentication; those that are use `fetch_token`.
-    """
-    raw = secrets.token_urlsafe(32)
-    token = get_access_token_model()(
-        application=client,
-        expires=timezone.now() + datetime.timedelta(seconds=oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS),
-        scope=scope or " ".join(oauth2_settings.DEFAULT_SCOPES),
-    )
-    set_token_value(token, raw)
-    token.save()
-    return raw
 
 
 @pytest.fixture

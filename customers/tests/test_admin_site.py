@@ -17,31 +17,9 @@ from customers.services import customer_create
 from events.models import CustomerEvent
 from merchants.models import MerchantMembership, OAuthClient
 from merchants.services import oauth_client_create
-from tests.conftest import fetch_token
+from tests.credentials import fetch_token
 from tests.factories import CustomerFactory, MembershipFactory
-
-
-def customer_post(merchant=None, rows=(), initial=0, **fields) -> dict:
-    data = {
-        "firstname": "",
-        "lastname": "",
-        "email": "",
-        "company": "",
-        "address_country": "",
-        "custom_fields-TOTAL_FORMS": str(len(rows)),
-        "custom_fields-INITIAL_FORMS": str(initial),
-        "custom_fields-MIN_NUM_FORMS": "0",
-        "custom_fields-MAX_NUM_FORMS": "1000",
-        # The version the change page showed (a new customer's is 1); an add form ignores it.
-        "based_on_version": "1",
-    }
-    if merchant is not None:
-        data["merchant"] = str(merchant.pk)
-    for index, row in enumerate(rows):
-        for key, value in row.items():
-            data[f"custom_fields-{index}-{key}"] = value
-    data.update(fields)
-    return data
+from tests.form_helpers import customer_post
 
 
 def test_an_operator_creates_a_customer_with_custom_fields_through_the_domain_layer(admin_site_client, merchant):

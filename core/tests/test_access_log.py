@@ -7,9 +7,13 @@ import sys
 import time
 from pathlib import Path
 
-from tests.test_gunicorn_worker import free_port
+import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.ports import free_port
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def first_answer(process: subprocess.Popen, port: int, path: str, headers: dict | None = None) -> None:

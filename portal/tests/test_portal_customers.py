@@ -10,25 +10,7 @@ from customers.models import Customer
 from customers.services import customer_create
 from events.models import CustomerEvent
 from tests.factories import CustomerFactory, CustomFieldFactory
-
-
-def form_data(**overrides) -> dict:
-    """A customer form as the browser posts it: the five fields, three custom field rows."""
-    data = {
-        "firstname": "",
-        "lastname": "",
-        "email": "",
-        "company": "",
-        "address_country": "",
-        "cf-TOTAL_FORMS": "3",
-        "cf-INITIAL_FORMS": "0",
-        "cf-MIN_NUM_FORMS": "0",
-        "cf-MAX_NUM_FORMS": "1000",
-    }
-    for index in range(3):
-        data.update({f"cf-{index}-name": "", f"cf-{index}-type": "string", f"cf-{index}-value": ""})
-    data.update(overrides)
-    return data
+from tests.form_helpers import form_data
 
 
 def make_customers(merchant, count, **fields):

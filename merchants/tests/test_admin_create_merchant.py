@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from merchants.models import Merchant, MerchantMembership
-from tests.conftest import fetch_token
+from tests.credentials import fetch_token
 from tests.factories import UserFactory
 
 

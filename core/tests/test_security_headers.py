@@ -13,7 +13,7 @@ from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 CUSTOMERS = "/api/v1/customers"
 
 

@@ -6,7 +6,6 @@ import io
 import time
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from audit.models import AuditEntry
@@ -16,6 +15,7 @@ from customers.imports import customer_import_csv
 from customers.models import Customer, CustomerImport
 from customers.services import customer_create
 from tests.factories import CustomerFactory
+from tests.form_helpers import upload
 
 GOOD_AND_BAD = (
     "firstname,lastname,email,company,address_country,loyalty_tier:integer,newsletter:boolean\r\n"
@@ -31,11 +31,6 @@ GOOD_AND_BAD = (
 def run_imports_inline(monkeypatch):
     """Run the background import in the request's thread, so the test transaction sees it."""
     monkeypatch.setattr(import_jobs, "start_in_background", import_jobs.run_import)
-
-
-def upload(client, text: str, name: str = "customers.csv", **extra):
-    file = SimpleUploadedFile(name, text.encode(), content_type="text/csv")
-    return client.post("/portal/imports/", {"file": file}, **extra)
 
 
 def test_the_import_page_explains_the_columns(portal_staff_client):
@@ -152,6 +147,7 @@ def test_another_merchants_import_is_a_404(portal_staff_client, other_merchant):
     assert portal_staff_client.get(f"/portal/imports/{job.pk}/errors.csv").status_code == 404
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_large_file_is_imported_by_a_background_thread_while_the_status_page_answers(client, monkeypatch):
     """The real thing: 12,000 rows, a real thread, a committed database, progress saved after each batch."""

@@ -18,7 +18,7 @@ from api.permissions import READ_SCOPE, WRITE_SCOPE
 from merchants.authentication import MerchantTokenAuthentication
 from merchants.oauth_validators import MerchantOAuth2Validator
 from merchants.services import oauth_client_create
-from tests.conftest import issue_token
+from tests.credentials import issue_token
 
 
 def ours(raw: str, scope: str) -> bool:

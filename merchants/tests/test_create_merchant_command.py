@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from merchants.models import Merchant, OAuthClient
-from tests.conftest import fetch_token
+from tests.credentials import fetch_token
 
 
 def run(*args) -> tuple[str, str]:
@@ -99,6 +99,7 @@ def test_a_blank_name_is_refused_and_creates_nothing(name):
     assert not OAuthClient.objects.exists()
 
 
+@pytest.mark.slow
 def test_the_real_command_line_prints_only_the_json_object(tmp_path):
     """Through `manage.py` in a fresh process, as scripts call it: stdout is exactly one JSON object."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}"}

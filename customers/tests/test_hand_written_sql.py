@@ -23,7 +23,7 @@ from customers.sql import customer_with_custom_fields
 from events.models import CustomerEvent, EventDelivery, WebhookEndpoint
 from events.sql import active_endpoint_events
 from merchants.sql import access_token_lookup
-from tests.conftest import fetch_token
+from tests.credentials import fetch_token
 from tests.factories import CustomerFactory
 
 

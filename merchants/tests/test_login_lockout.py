@@ -16,7 +16,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.management import call_command
 from django.test import Client
 
-from tests.conftest import USER_PASSWORD
+from tests.credentials import USER_PASSWORD
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

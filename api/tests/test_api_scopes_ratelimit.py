@@ -10,7 +10,7 @@ from api.ratelimit import rate_limit_hit
 from merchants.services import oauth_client_create
 from tests.api_helpers import URL, assert_problem, create, detail_url, send
 from tests.concurrency import in_threads
-from tests.conftest import fetch_token
+from tests.credentials import fetch_token
 
 READ = "customers:read"
 WRITE = "customers:write"

@@ -7,7 +7,7 @@ from customers.models import Customer
 from merchants.models import MerchantMembership
 from merchants.services import oauth_client_create
 from portal.access import ACTIVE_MERCHANT_SESSION_KEY
-from tests.conftest import USER_PASSWORD
+from tests.credentials import USER_PASSWORD
 from tests.factories import CustomerFactory, MembershipFactory, MerchantFactory, UserFactory
 
 MEMBER_PAGES = ["/portal/", "/portal/customers/", "/portal/customers/new/", "/portal/imports/", "/portal/password/"]

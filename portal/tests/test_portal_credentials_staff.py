@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from merchants.models import MerchantMembership, OAuthClient
 from merchants.services import oauth_client_create
-from tests.conftest import USER_PASSWORD, fetch_token
+from tests.credentials import USER_PASSWORD, fetch_token
 from tests.factories import MembershipFactory, UserFactory
 
 # --- API credentials ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from merchants.models import MerchantMembership, OAuthClient
 from portal.access import ACTIVE_MERCHANT_SESSION_KEY
-from tests.conftest import USER_PASSWORD
+from tests.credentials import USER_PASSWORD
 from tests.factories import CustomerFactory, MembershipFactory, MerchantFactory, UserFactory
 
 NEW_PASSWORD = "a long new passphrase"

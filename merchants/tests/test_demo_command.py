@@ -8,7 +8,7 @@ from django.core.management import call_command
 from merchants.models import Merchant, OAuthClient
 from merchants.services import oauth_client_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 
 def run_demo() -> str:
