@@ -1,15 +1,14 @@
 """Django admin of the audit trail, for operators: read only."""
 
-import uuid
-
 from django.contrib import admin
 
 from audit.models import AuditEntry
+from core.admin_site import PastedIdSearchMixin
 from core.paginators import LargeTablePaginator
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(PastedIdSearchMixin, admin.ModelAdmin):
     """The audit trail, read only: who changed which customer, when, through which door, which fields.
 
     It holds ids and field names, never values, so it may outlive the customer's erasure.
@@ -19,17 +18,11 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_filter = ["action", "door", "merchant"]
     list_select_related = ["merchant"]
     search_fields = ["actor"]
+    pasted_id_field = "customer_id"
     search_help_text = "Paste a customer id, or part of an API client id or user name."
     ordering = ["-id"]
     show_full_result_count = False
     paginator = LargeTablePaginator
-
-    def get_search_results(self, request, queryset, search_term):
-        try:
-            customer_id = uuid.UUID(search_term.strip())
-        except ValueError:
-            return super().get_search_results(request, queryset, search_term)
-        return queryset.filter(customer_id=customer_id), False
 
     def lookup_allowed(self, lookup, value, request=None):
         # The customer page links to ?customer_id=...: one customer's trail.

@@ -12,6 +12,8 @@ from django.contrib.admin.apps import AdminConfig
 from django.template.response import SimpleTemplateResponse
 from django_scopes import scopes_disabled
 
+from core.ids import parse_uuid
+
 
 class VaultAdminSite(admin.AdminSite):
     def admin_view(self, view, cacheable=False):
@@ -30,3 +32,15 @@ class VaultAdminSite(admin.AdminSite):
 
 class VaultAdminConfig(AdminConfig):
     default_site = "core.admin_site.VaultAdminSite"
+
+
+class PastedIdSearchMixin:
+    """Admin search where a pasted id (a UUID) finds by `pasted_id_field` exactly; other terms search as usual."""
+
+    pasted_id_field = "pk"
+
+    def get_search_results(self, request, queryset, search_term):
+        pasted = parse_uuid(search_term.strip())
+        if pasted is None:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(**{self.pasted_id_field: pasted}), False

@@ -1,7 +1,5 @@
 """Django admin for operators. Customers are saved through the domain services, like every other door."""
 
-import uuid
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -13,6 +11,7 @@ from django.utils.html import format_html
 from audit.models import AuditEntry
 from audit.selectors import audit_entries_of
 from audit.services import Actor
+from core.admin_site import PastedIdSearchMixin
 from core.paginators import LargeTablePaginator
 from customers.countries import country_choices
 from customers.error_paths import custom_field_error_index
@@ -125,7 +124,7 @@ class CustomFieldInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(PastedIdSearchMixin, admin.ModelAdmin):
     form = CustomerAdminForm
     inlines = [CustomFieldInline]
     list_display = [
@@ -160,13 +159,6 @@ class CustomerAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # A customer never moves to another merchant.
         return [*self.readonly_fields, "merchant"] if obj else self.readonly_fields
-
-    def get_search_results(self, request, queryset, search_term):
-        try:
-            customer_id = uuid.UUID(search_term.strip())
-        except ValueError:
-            return super().get_search_results(request, queryset, search_term)
-        return queryset.filter(pk=customer_id), False
 
     def save_model(self, request, obj, form, change):
         """Nothing yet: save_related stores the customer and its custom fields in one domain call."""

@@ -328,6 +328,27 @@ def test_a_failed_delivery_superseded_by_a_later_event_is_not_retried(gateway, m
     assert failed.status == EventDelivery.Status.FAILED
 
 
+def test_a_retried_delivery_overtaken_by_a_later_event_while_it_was_queued_is_skipped_not_sent(gateway, merchant):
+    # The retry passed its check, then a later event of the customer was written and went out first:
+    # sending the retried one now would put the receiver back in the past.
+    gateway.respond = lambda request: 500 if request.json().get("lastname") is None else 200
+    customer = create(merchant, firstname="Ada")
+    drain()
+    failed = gateway_delivery(customer.customer_id)
+    delivery_retry(merchant=merchant, delivery=failed)
+    customer_update(customer=customer, data={"lastname": "Lovelace"})
+    later = EventDelivery.objects.filter(destination=EventDelivery.GATEWAY).latest("id")
+    EventDelivery.objects.filter(pk=later.pk).update(status=EventDelivery.Status.SUCCEEDED)  # went out meanwhile
+    sent_before = len(gateway.requests)
+
+    drain()
+
+    failed.refresh_from_db()
+    assert failed.status == EventDelivery.Status.SKIPPED
+    assert "later event" in failed.last_error
+    assert len(gateway.requests) == sent_before
+
+
 def test_another_merchants_delivery_cannot_be_retried(gateway, merchant, other_merchant):
     gateway.respond = lambda request: 500
     customer = create(merchant)
