@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from core.text import WHITESPACE
+from customers.search import MAX_QUERY_LENGTH
 from customers.selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CustomerFilters
 from customers.validation import CUSTOM_FIELD_NAME_RE, normalize_country
 
@@ -89,6 +90,13 @@ def list_query_from_params(params: QueryDict) -> ListQuery:
     filters: dict = {
         name: values[name].strip(WHITESPACE) for name in TEXT_FILTERS if values.get(name, "").strip(WHITESPACE)
     }
+
+    if len(filters.get("q", "")) > MAX_QUERY_LENGTH:
+        error(
+            "q",
+            f"A search can be at most {MAX_QUERY_LENGTH} characters (this one has {len(filters['q'])}).",
+            "search_too_long",
+        )
 
     if values.get("address_country", "").strip(WHITESPACE):
         code = normalize_country(values["address_country"])

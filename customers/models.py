@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from core.ids import uuid7
+from core.indexes import PostgreSQLGinIndex
 from core.scoping import ScopedManager
 from merchants.models import Merchant
 
@@ -27,6 +28,9 @@ class Customer(models.Model):
     email = models.CharField(max_length=254, null=True, blank=True)
     company = models.CharField(max_length=255, null=True, blank=True)
     address_country = models.CharField(max_length=3, null=True, blank=True, help_text="ISO 3166-1 alpha-3")
+    # Kept by the service functions (customers/search.py says how), never typed in.
+    search_text = models.TextField(default="", editable=False)
+    company_key = models.CharField(max_length=255, null=True, editable=False, help_text="company, folded")
     # Bumped on every change; the API's ETag and If-Match compare it.
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=False)
@@ -40,6 +44,10 @@ class Customer(models.Model):
             models.Index(fields=["merchant", "-created_at", "-customer_id"], name="customer_merchant_created"),
             # Case-insensitive email lookup within one merchant.
             models.Index(models.F("merchant"), Lower("email"), name="customer_merchant_email_ci"),
+            # `company=`: exact, ignoring case and accents.
+            models.Index(fields=["merchant", "company_key"], name="customer_merchant_company"),
+            # `q`: substring search by trigrams (PostgreSQL; SQLite scans the merchant's rows).
+            PostgreSQLGinIndex(fields=["search_text"], opclasses=["gin_trgm_ops"], name="customer_search_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -73,18 +81,21 @@ class CustomField(models.Model):
 
     # No index of its own: the unique (customer, name) constraint's index starts with it.
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="custom_fields", db_index=False)
+    # The customer's merchant, copied so that `custom_fields[NAME]=VALUE` reads one merchant's
+    # part of the index, however many rows other merchants have under the same name.
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+", db_index=False)
     name = models.CharField(max_length=64)
     type = models.CharField(max_length=16, choices=Type.choices, default=Type.STRING)
     value = models.CharField(max_length=500)
     position = models.PositiveSmallIntegerField(default=0)
 
-    objects = ScopedManager(merchant="customer__merchant")
+    objects = ScopedManager(merchant="merchant")
 
     class Meta:
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["customer", "name"], name="customfield_unique_name")]
-        # Searching customers by custom field value.
-        indexes = [models.Index(fields=["name", "value"], name="customfield_name_value")]
+        # Searching one merchant's customers by custom field value.
+        indexes = [models.Index(fields=["merchant", "name", "value"], name="customfield_merchant_value")]
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"

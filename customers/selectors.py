@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 
 from core.ids import parse_uuid
 from customers.models import Customer, CustomerImport, CustomField
+from customers.search import fold, search_condition
 from customers.sql import customer_with_custom_fields
 from merchants.models import Merchant
 
@@ -77,15 +78,11 @@ def customer_queryset(
         # (merchant, lower(email)) index.
         qs = qs.alias(email_ci=Lower("email")).filter(email_ci=Lower(Value(f.email.strip())))
     if f.q:
-        term = f.q.strip()
-        qs = qs.filter(
-            Q(firstname__icontains=term)
-            | Q(lastname__icontains=term)
-            | Q(email__icontains=term)
-            | Q(company__icontains=term)
-        )
+        condition = search_condition(f.q)
+        if condition is not None:
+            qs = qs.filter(condition)
     if f.company:
-        qs = qs.filter(company__iexact=f.company.strip())
+        qs = qs.filter(company_key=fold(f.company))
     if f.address_country:
         qs = qs.filter(address_country=f.address_country.strip().upper())
     if f.created_after:
@@ -93,7 +90,9 @@ def customer_queryset(
     if f.created_before:
         qs = qs.filter(created_at__lt=f.created_before)
     for name, value in f.custom_fields:
-        qs = qs.filter(Exists(CustomField.objects.filter(customer=OuterRef("pk"), name=name, value=value)))
+        qs = qs.filter(
+            Exists(CustomField.objects.filter(merchant=merchant, name=name, value=value, customer=OuterRef("pk")))
+        )
     if oldest_first:
         return qs.order_by("created_at", "customer_id")
     return qs.order_by("-created_at", "-customer_id")

@@ -26,6 +26,7 @@ from core.ids import uuid7
 from customers.exceptions import VersionMismatch
 from customers.models import Customer, CustomField
 from customers.representation import customer_as_dict, customer_representation
+from customers.search import customer_search_text, fold
 from customers.validation import (
     MAX_CUSTOM_FIELDS,
     NAME_FIELDS,
@@ -39,16 +40,23 @@ from events.services import EventRows, event_payloads_erase, event_rows
 from merchants.models import Merchant
 
 RECORD_FIELDS = (*NAME_FIELDS, "address_country")
-CUSTOMER_COLUMNS = ("customer_id", "merchant", *RECORD_FIELDS, "version", "created_at", "updated_at")
-CUSTOM_FIELD_COLUMNS = ("customer", "name", "type", "value", "position")
+SEARCH_COLUMNS = ("search_text", "company_key")
+CUSTOMER_COLUMNS = ("customer_id", "merchant", *RECORD_FIELDS, *SEARCH_COLUMNS, "version", "created_at", "updated_at")
+CUSTOM_FIELD_COLUMNS = ("customer", "merchant", "name", "type", "value", "position")
 FIRST_VERSION = 1
 
 
-def _custom_fields_insert(customer_id, fields: Sequence[CustomFieldData], start: int = 0) -> Insert:
+def search_values(values: Mapping[str, Any]) -> tuple[str, str | None]:
+    """`search_text` and `company_key` for a customer with these field values (customers/search.py)."""
+    company_key = fold(values.get("company")) or None
+    return customer_search_text(**{name: values.get(name) for name in NAME_FIELDS}), company_key
+
+
+def _custom_fields_insert(customer_id, merchant_id, fields: Sequence[CustomFieldData], start: int = 0) -> Insert:
     return Insert(
         CustomField,
         CUSTOM_FIELD_COLUMNS,
-        [(customer_id, f.name, f.type, f.value, start + i) for i, f in enumerate(fields)],
+        [(customer_id, merchant_id, f.name, f.type, f.value, start + i) for i, f in enumerate(fields)],
     )
 
 
@@ -76,9 +84,10 @@ def new_customer_rows(
     for cleaned in batch:
         customer_id = uuid7()
         values = [cleaned.values.get(f) for f in RECORD_FIELDS]
-        customers.append((customer_id, merchant.pk, *values, FIRST_VERSION, now, now))
+        searched = search_values(cleaned.values)
+        customers.append((customer_id, merchant.pk, *values, *searched, FIRST_VERSION, now, now))
         custom_fields = cleaned.custom_fields or []
-        fields += _custom_fields_insert(customer_id, custom_fields).rows
+        fields += _custom_fields_insert(customer_id, merchant.pk, custom_fields).rows
         snapshot = customer_representation(
             customer_id=customer_id,
             merchant_id=merchant.pk,
@@ -181,7 +190,7 @@ def _apply(customer: Customer, cleaned: CustomerData, *, replace: bool) -> list[
         wanted = {f.name: f for f in cleaned.custom_fields}
         removed = [name for name in existing if name not in wanted]
         CustomField.objects.filter(customer=customer).delete()
-        insert_all([_custom_fields_insert(customer.pk, cleaned.custom_fields)])
+        insert_all([_custom_fields_insert(customer.pk, customer.merchant_id, cleaned.custom_fields)])
         changed += [f"options.custom_fields.{name}" for name in removed]
         changed += [
             f"options.custom_fields.{f.name}"
@@ -205,7 +214,7 @@ def _apply(customer: Customer, cleaned: CustomerData, *, replace: bool) -> list[
             current.type, current.value = f.type, f.value
             current.save(update_fields=["type", "value"])
             changed.append(f"options.custom_fields.{f.name}")
-    insert_all([_custom_fields_insert(customer.pk, to_add, start=next_position)])
+    insert_all([_custom_fields_insert(customer.pk, customer.merchant_id, to_add, start=next_position)])
     if to_add and CustomField.objects.filter(customer=customer).count() > MAX_CUSTOM_FIELDS:
         message = f"At most {MAX_CUSTOM_FIELDS} custom fields are allowed per customer."
         raise ValidationError({"options.custom_fields": ValidationError(message, code="max_items")})
@@ -215,6 +224,7 @@ def _apply(customer: Customer, cleaned: CustomerData, *, replace: bool) -> list[
 def _save_changes(customer: Customer, changed: list[str], actor: Actor) -> Customer:
     """Store what `_apply` changed with its event and audit entry; the customer comes back with its fields loaded."""
     if changed:
+        customer.search_text, customer.company_key = search_values(vars(customer))
         customer.version = F("version") + 1
         customer.save()
         customer.refresh_from_db(fields=["version", "updated_at"])

@@ -106,7 +106,9 @@ class CustomerFilterForm(forms.Form):
     SORTS = [("newest", "Newest first"), ("oldest", "Oldest first")]
 
     q = forms.CharField(
-        label="Search", required=False, widget=forms.SearchInput(attrs={"placeholder": "Name, email or company"})
+        label="Search",
+        required=False,
+        widget=forms.SearchInput(attrs={"placeholder": "Name, email, company or customer ID"}),
     )
     country = forms.CharField(label="Country", required=False, widget=forms.Select)
     created_from = forms.DateField(label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -2,6 +2,8 @@ import factory
 from django.contrib.auth import get_user_model
 
 from customers.models import Customer, CustomField
+from customers.services import search_values
+from customers.validation import NAME_FIELDS
 from merchants.models import Merchant, MerchantMembership
 
 
@@ -24,6 +26,9 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda o: f"{o.firstname}.{o.lastname}@example.com".lower())
     company = None
     address_country = None
+    # What the services would store for search (customers/search.py).
+    search_text = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in NAME_FIELDS})[0])
+    company_key = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in NAME_FIELDS})[1])
 
 
 class CustomFieldFactory(factory.django.DjangoModelFactory):
@@ -31,6 +36,7 @@ class CustomFieldFactory(factory.django.DjangoModelFactory):
         model = CustomField
 
     customer = factory.SubFactory(CustomerFactory)
+    merchant = factory.SelfAttribute("customer.merchant")
     name = factory.Sequence(lambda n: f"field_{n}")
     type = "string"
     value = "value"

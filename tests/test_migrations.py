@@ -73,3 +73,25 @@ def test_an_installation_from_before_the_redesign_keeps_its_rows_and_permissions
     assert {(t.model, t.app_label) for t in moved_types} == set(MOVED.items())
     permission = new.get_model("auth", "Permission").objects.select_related("content_type").get(pk=permission.pk)
     assert permission.content_type.app_label == "events"
+
+
+def test_existing_customers_are_found_by_search_after_the_search_migration(migrator):
+    old = migrator.apply_initial_migration([("customers", "0005_move_outbox_audit_idempotency")]).apps
+    merchant = old.get_model("merchants", "Merchant").objects.create(name="Acme")
+    Customer = old.get_model("customers", "Customer")
+    emile = Customer.objects.create(
+        customer_id=uuid.uuid4(), merchant=merchant, firstname="ÉMILE", lastname="Müller", company="Straße AG"
+    )
+    nameless = Customer.objects.create(customer_id=uuid.uuid4(), merchant=merchant, email="x@example.com")
+    old.get_model("customers", "CustomField").objects.create(customer=emile, name="tier", value="3")
+
+    new = migrator.apply_tested_migration([("customers", "0006_customer_search")]).apps
+
+    Customer = new.get_model("customers", "Customer")
+    assert Customer.objects.get(pk=emile.pk).search_text == "emile muller\nmuller emile\nstrasse ag"
+    assert Customer.objects.get(pk=emile.pk).company_key == "strasse ag"
+    assert (Customer.objects.get(pk=nameless.pk).search_text, Customer.objects.get(pk=nameless.pk).company_key) == (
+        "x@example.com",
+        None,
+    )
+    assert new.get_model("customers", "CustomField").objects.get().merchant_id == merchant.pk

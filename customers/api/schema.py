@@ -28,6 +28,7 @@ from core.text import BLANK_PATTERN
 from customers.api import serializers as shapes
 from customers.api.schema_rules import COUNTRY, describe_write_rules
 from customers.bulk import MAX_BULK_ITEMS
+from customers.search import MAX_QUERY_LENGTH
 from customers.selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # What each problem means for the customer operations.
@@ -113,8 +114,17 @@ LIST_PARAMETERS = [
         _TEXT,
         description="Exact email, any letter case: `Ada@Example.com` finds ada@example.com.",
     ),
-    OpenApiParameter("q", _TEXT, description="Case-insensitive substring of firstname, lastname, email or company."),
-    OpenApiParameter("company", _TEXT, description="Exact company name, any letter case."),
+    OpenApiParameter(
+        "q",
+        _TEXT,
+        description=(
+            "Search, ignoring letter case and accents (`muller` finds Müller, `strasse` finds Straße): "
+            "from 3 characters, a substring of firstname, lastname, the full name in either order, email or "
+            "company; 1 or 2 characters match the start of a word. A customer_id finds that customer. "
+            f"At most {MAX_QUERY_LENGTH} characters."
+        ),
+    ),
+    OpenApiParameter("company", _TEXT, description="The whole company name, ignoring letter case and accents."),
     OpenApiParameter(
         "address_country", {**COUNTRY, "nullable": False}, description="ISO 3166-1 alpha-3 code, e.g. GBR."
     ),

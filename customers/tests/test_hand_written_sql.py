@@ -74,9 +74,9 @@ def test_the_token_lookup_loads_the_token_its_client_and_its_merchant_with_real_
 
 def test_insert_all_returns_the_new_primary_keys_in_the_order_of_the_rows(merchant):
     customer = CustomerFactory(merchant=merchant)
-    rows = [(customer.pk, f"f{i}", "integer", str(i), i) for i in (3, 1, 2)]
+    rows = [(customer.pk, merchant.pk, f"f{i}", "integer", str(i), i) for i in (3, 1, 2)]
 
-    [pks] = insert_all([Insert(CustomField, ("customer", "name", "type", "value", "position"), rows)])
+    [pks] = insert_all([Insert(CustomField, ("customer", "merchant", "name", "type", "value", "position"), rows)])
 
     assert [CustomField.objects.get(pk=pk).name for pk in pks] == ["f3", "f1", "f2"]
     assert insert_all([Insert(CustomField, ("customer", "name"), [])]) == [[]]
@@ -111,12 +111,9 @@ def test_insert_all_returns_each_inserts_keys_and_fills_references_with_the_earl
 @pytest.mark.django_db(transaction=True)
 def test_insert_all_writes_nothing_when_a_later_insert_fails(merchant):
     customer = CustomerFactory(merchant=merchant)
-    good = Insert(
-        CustomField, ("customer", "name", "type", "value", "position"), [(customer.pk, "a", "string", "x", 0)]
-    )
-    bad = Insert(
-        CustomField, ("customer", "name", "type", "value", "position"), [(customer.pk, None, "string", "y", 1)]
-    )
+    columns = ("customer", "merchant", "name", "type", "value", "position")
+    good = Insert(CustomField, columns, [(customer.pk, merchant.pk, "a", "string", "x", 0)])
+    bad = Insert(CustomField, columns, [(customer.pk, merchant.pk, None, "string", "y", 1)])
 
     with pytest.raises(IntegrityError):
         insert_all([good, bad])
@@ -134,7 +131,9 @@ def _values(instance) -> dict:
 def test_a_customer_with_its_custom_fields_is_what_the_orm_reads(merchant, other_merchant):
     stored = CustomerFactory(merchant=merchant, firstname="Ada", email="ada@example.com", address_country="GBR")
     for position, name in [(2, "b"), (0, "c"), (1, "a")]:
-        CustomField.objects.create(customer=stored, name=name, type="integer", value=str(position), position=position)
+        CustomField.objects.create(
+            customer=stored, merchant=merchant, name=name, type="integer", value=str(position), position=position
+        )
     expected = (
         Customer.objects.filter(merchant=merchant)
         .prefetch_related(Prefetch("custom_fields", to_attr="loaded_custom_fields"))

@@ -1,0 +1,80 @@
+"""What `q` (the API) and the portal's search box match, the same on SQLite and PostgreSQL.
+
+Matching runs against `Customer.search_text`, a column the service functions fill
+with `customer_search_text` whenever a customer is written: each searchable value
+folded by `fold` (Unicode case folding, compatibility decomposition, diacritics
+dropped, white space collapsed), one per line. The query is folded the same way,
+in Python, so both databases compare the same strings with a plain LIKE, and
+neither's collation or case rules decide what matches.
+
+- From MIN_SUBSTRING_LENGTH characters on, the folded query matches anywhere in a
+  line: `muller` finds "Müller", `ada lovelace` finds Ada Lovelace (the full name is
+  kept in both orders), `lovelace@ex` finds her email. PostgreSQL serves this with
+  the trigram index (`pg_trgm`), which needs three characters to narrow anything.
+- A shorter query matches the start of a word (after a space, a line break, `.`,
+  `@` or `-`): `q=ad` finds "Ada" and "ada@…", not "Canada". Each of those is a
+  pattern pg_trgm can pad into trigrams, so even a two-letter miss is an index lookup.
+- A query that is a customer_id (any case) also finds that customer.
+- Characters that fold to nothing (controls, format characters such as RTL
+  overrides, combining marks alone) are dropped; a query of nothing but those,
+  or of white space, is no search at all.
+"""
+
+import unicodedata
+
+from django.db.models import Q
+
+from core.ids import parse_uuid
+
+MAX_QUERY_LENGTH = 200
+MIN_SUBSTRING_LENGTH = 3
+LINE_BREAK = "\n"  # folded text never holds one: `fold` collapses white space to single spaces
+WORD_STARTS = (" ", LINE_BREAK, ".", "@", "-")
+# Unicode categories that carry no searchable text: controls, format characters
+# (bidirectional overrides, zero-width joiners), surrogates and private use.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+
+
+def fold(text: str | None) -> str:
+    """`text` as search compares it: case-folded, without diacritics, white space collapsed.
+
+    Straße -> strasse, Müller -> muller, İstanbul -> istanbul, ÉMILE -> emile, ﬁle -> file.
+    """
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join(
+        char
+        for char in decomposed
+        if not unicodedata.combining(char) and unicodedata.category(char) not in _DROPPED_CATEGORIES
+    )
+    # Decomposition can produce characters that fold further (a compatibility
+    # form of a capital letter); folding again makes `fold` idempotent.
+    return " ".join(kept.casefold().split())
+
+
+def customer_search_text(*, firstname: str | None, lastname: str | None, email: str | None, company: str | None) -> str:
+    """The value of `Customer.search_text` for these fields: one folded line per searchable value."""
+    first, last = fold(firstname), fold(lastname)
+    lines = [f"{first} {last}".strip()]
+    if first and last:
+        lines.append(f"{last} {first}")
+    lines += [fold(email), fold(company)]
+    return LINE_BREAK.join(line for line in lines if line)
+
+
+def search_condition(query: str) -> Q | None:
+    """The filter for a search box query (at most MAX_QUERY_LENGTH characters); None when it searches nothing."""
+    term = fold(query)
+    if not term:
+        return None
+    if len(term) >= MIN_SUBSTRING_LENGTH:
+        condition = Q(search_text__contains=term)
+    else:
+        condition = Q(search_text__startswith=term)
+        for separator in WORD_STARTS:
+            condition |= Q(search_text__contains=separator + term)
+    customer_id = parse_uuid(query.strip())
+    if customer_id is not None:
+        condition |= Q(customer_id=customer_id)
+    return condition
