@@ -228,10 +228,12 @@ def measured(run, *, master_pid: int, url: str) -> Result:
 
 def run_wrk(name: str, script: str, base: str, args, extra_env: dict[str, str], duration: int) -> Result:
     env = {**os.environ, "BENCH_LUA_DIR": str(LUA_DIR), **extra_env}
+    # A scenario measured one request at a time (its latency is then the server's time) says so.
+    connections = int(extra_env.get("BENCH_CONNECTIONS", args.connections))
     command = [
         "wrk",
-        f"-t{args.wrk_threads}",
-        f"-c{args.connections}",
+        f"-t{min(args.wrk_threads, connections)}",
+        f"-c{connections}",
         f"-d{duration}s",
         "--timeout",
         "10s",
@@ -281,6 +283,13 @@ def merged(results: list[Result]) -> list[Result]:
     return out
 
 
+def scenario_kind(name: str, profile: Profile) -> str:
+    """The scenario without its merchant's size: "search miss 1,000" -> "search miss"."""
+    for size in (profile.small, profile.big):
+        name = name.removesuffix(f" {size:,}")
+    return name
+
+
 def table(results: list[Result], floor: Result, rss: list[float], args, profile: Profile, load: str) -> str:
     header = (
         f"| scenario ({args.connections} connections, {profile.duration} s each) | req/s | p50 ms | p99 ms "
@@ -295,7 +304,7 @@ def table(results: list[Result], floor: Result, rss: list[float], args, profile:
         )
     by_name = {r.name: r for r in results}
     notes = []
-    for kind in ("list", "lookup"):
+    for kind in dict.fromkeys(scenario_kind(r.name, profile) for r in results):
         small, big = by_name.get(f"{kind} {profile.small:,}"), by_name.get(f"{kind} {profile.big:,}")
         if small and big:
             cpu = (big.app_cpu_ms + big.db_cpu_ms) / max(small.app_cpu_ms + small.db_cpu_ms, 1e-9)
@@ -303,6 +312,12 @@ def table(results: list[Result], floor: Result, rss: list[float], args, profile:
                 f"{kind}: {profile.big:,} vs {profile.small:,} customers: p50 x{big.p50_ms / small.p50_ms:.2f}, "
                 f"p99 x{big.p99_ms / small.p99_ms:.2f} (target <= 1.5); CPU per request x{cpu:.2f}"
             )
+    portal = by_name.get(f"portal search (1 connection) {profile.big:,}")
+    if portal:
+        notes.append(
+            f"portal list with a search at {profile.big:,} customers, one request at a time: "
+            f"p50 {portal.p50_ms:.1f} ms, p99 {portal.p99_ms:.1f} ms (target: under 100 ms of server time)"
+        )
     if "create" in by_name:
         create = by_name["create"]
         notes.append(
@@ -324,6 +339,45 @@ def table(results: list[Result], floor: Result, rss: list[float], args, profile:
             f"gunicorn worker RSS after the run: {', '.join(f'{x:.0f}' for x in rss)} MiB ({len(rss)} workers)"
         )
     return "\n".join(lines + [""] + [f"- {n}" for n in notes])
+
+
+def search_scenarios(size: int, domain: str, *, token: str, cookie: str) -> list[tuple[str, str, dict[str, str]]]:
+    """Searches of one merchant: the same kinds at 1,000 and 1,000,000 customers (bench/make_csv.py's data)."""
+
+    def api(query: dict[str, str]) -> dict[str, str]:
+        return {"BENCH_TOKEN": token, "BENCH_PATH": f"/api/v1/customers?{urllib.parse.urlencode(query)}"}
+
+    rare = f"c{int(size * 0.777)}@{domain}"  # one customer's email
+    return [
+        (f"search rare {size:,}", "get.lua", api({"q": rare})),
+        (f"search miss {size:,}", "get.lua", api({"q": "Lovelase"})),  # a typo: common trigrams, no match
+        (f"search common {size:,}", "get.lua", api({"q": "lovelace"})),  # a tenth of the customers
+        (f"search full name {size:,}", "get.lua", api({"q": "Ada Lovelace"})),  # a hundredth
+        (f"search 2 letters {size:,}", "get.lua", api({"q": "ha"})),  # the start of Hamilton
+        (f"search 2 letters miss {size:,}", "get.lua", api({"q": "zq"})),
+        (f"company miss {size:,}", "get.lua", api({"company": "Nobody Ltd"})),
+        (
+            f"portal search (1 connection) {size:,}",
+            "get.lua",
+            {"BENCH_COOKIE": cookie, "BENCH_PATH": "/portal/customers/?q=Ada+Lovelace", "BENCH_CONNECTIONS": "1"},
+        ),
+    ]
+
+
+def portal_session_cookie(merchant) -> str:
+    """A logged-in portal session of a staff member of `merchant`, as the Cookie header that carries it."""
+    from django.conf import settings
+    from django.test import Client
+
+    from merchants.models import MerchantMembership
+    from merchants.services import membership_add
+
+    membership = membership_add(
+        merchant=merchant, email=f"staff-{merchant.pk}@bench.example", role=MerchantMembership.Role.STAFF
+    )
+    client = Client()
+    client.force_login(membership.user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
 def main() -> None:
@@ -402,6 +456,7 @@ def main() -> None:
             else Customer.objects.filter(merchant=big).values_list("customer_id", flat=True)
         )
         clients = {m: oauth_client_create(merchant=m, name="bench") for m in (small, big, writes)}
+        portal_cookies = {m: portal_session_cookie(m) for m in (small, big)}
     from django.db import connections
 
     connections.close_all()
@@ -438,15 +493,20 @@ def main() -> None:
             ),
             ("token (client credentials)", "token.lua", {"BENCH_BASIC": tokens[small][1]}),
         ]
+        for merchant, size, domain in (
+            (small, profile.small, "small.bench.example"),
+            (big, profile.big, "big.bench.example"),
+        ):
+            scenarios += search_scenarios(size, domain, token=tokens[merchant][0], cookie=portal_cookies[merchant])
         if args.only:
             wanted = {"healthz", *(name.strip() for name in args.only.split(","))}
-            scenarios = [s for s in scenarios if s[0] in wanted or s[0].split(" ")[0] in wanted]
+            scenarios = [s for s in scenarios if s[0] in wanted or scenario_kind(s[0], profile) in wanted]
         # The 1,000 / 1,000,000 pairs run again at the end in reverse order, and each figure is the
         # mean of its two runs: on a shared machine the load drifts during a run, and whichever of a
         # pair always went second would look slower.
         by_kind = {}
         for scenario in scenarios:
-            by_kind.setdefault(scenario[1], []).append(scenario)
+            by_kind.setdefault(scenario_kind(scenario[0], profile), []).append(scenario)
         scenarios = list(scenarios) + [s for pair in by_kind.values() if len(pair) == 2 for s in reversed(pair)]
         results = []
         load_before = os.getloadavg()[0]
