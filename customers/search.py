@@ -22,7 +22,9 @@ neither's collation or case rules decide what matches.
 
 import unicodedata
 
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.lookups import Contains, StartsWith
+from psycopg.sql import Literal
 
 from core.ids import parse_uuid
 
@@ -63,17 +65,45 @@ def customer_search_text(*, firstname: str | None, lastname: str | None, email: 
     return LINE_BREAK.join(line for line in lines if line)
 
 
+class _PatternAsLiteral:
+    """On PostgreSQL, put the LIKE pattern into the statement as a literal instead of a bound parameter.
+
+    Why: parameters are bound on the server and statements a connection runs
+    twice are prepared (config/settings/database.py). After a few runs PostgreSQL
+    may then plan a prepared search once for every term (a generic plan), but each
+    term needs its own: a rare one or a miss is found through the trigram index, a
+    common one by walking the newest-first index until the page is full. With the
+    pattern in the text each term is a statement of its own, planned for itself.
+    """
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = self.as_sql(compiler, connection)
+        connection.ensure_connection()
+        # Quoted by psycopg itself; "%" doubled because the statement still goes through %s formatting.
+        literals = tuple(Literal(param).as_string(connection.connection).replace("%", "%%") for param in params)
+        return sql % literals, []
+
+
+class _SearchContains(_PatternAsLiteral, Contains):
+    pass
+
+
+class _SearchStartsWith(_PatternAsLiteral, StartsWith):
+    pass
+
+
 def search_condition(query: str) -> Q | None:
     """The filter for a search box query (at most MAX_QUERY_LENGTH characters); None when it searches nothing."""
     term = fold(query)
     if not term:
         return None
+    text = F("search_text")
     if len(term) >= MIN_SUBSTRING_LENGTH:
-        condition = Q(search_text__contains=term)
+        condition = Q(_SearchContains(text, term))
     else:
-        condition = Q(search_text__startswith=term)
+        condition = Q(_SearchStartsWith(text, term))
         for separator in WORD_STARTS:
-            condition |= Q(search_text__contains=separator + term)
+            condition |= Q(_SearchContains(text, separator + term))
     customer_id = parse_uuid(query.strip())
     if customer_id is not None:
         condition |= Q(customer_id=customer_id)

@@ -331,3 +331,20 @@ def test_what_the_api_finds_is_what_the_folding_rules_promise_in_every_script(ap
     query = query[:MAX_QUERY_LENGTH]
     assert found(client, q=query) == reference_matches(query, stored)
     assert Customer.objects.filter(merchant=merchant).count() == len(stored)
+
+
+@pytest.mark.postgres_only
+def test_postgresql_gets_each_search_term_in_the_statement_so_it_is_planned_for_that_term(merchant):
+    from core.scoping import merchant_scope
+    from customers.selectors import CustomerFilters, customer_queryset
+
+    wanted = CustomerFactory(merchant=merchant, lastname="O'Brien%")
+    CustomerFactory(merchant=merchant, lastname="O'Briens")
+    with merchant_scope(merchant):
+        query = customer_queryset(merchant=merchant, filters=CustomerFilters(q="O'Brien%")).query
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    assert "o''brien" in sql, sql  # quoted by psycopg
+    assert not any("brien" in str(param) for param in params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        assert [row[0] for row in cursor.fetchall()] == [wanted.pk]
