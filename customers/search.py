@@ -44,6 +44,14 @@ def fold(text: str | None) -> str:
     """
     if not text:
         return ""
+    if text.isascii() and text.isprintable():
+        # Most names and every email: no marks, no controls, and casefold() is lower() in ASCII.
+        return " ".join(text.lower().split())
+    return fold_unicode(text)
+
+
+def fold_unicode(text: str) -> str:
+    """`fold` for any text (`fold` takes a shortcut for printable ASCII)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     kept = "".join(
         char

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customers.models import Customer
-from customers.search import MAX_QUERY_LENGTH, customer_search_text, fold
+from customers.search import MAX_QUERY_LENGTH, customer_search_text, fold, fold_unicode
 from customers.services import customer_create
 from tests.api_helpers import URL, assert_problem, detail_url, error_fields
 from tests.factories import CustomerFactory, CustomFieldFactory, MerchantFactory
@@ -54,6 +54,12 @@ def test_fold_removes_case_accents_and_invisible_characters(text, folded):
 def test_fold_is_idempotent_on_compatibility_forms():
     for text in ["ℌello", "Ⅻ", "ǅ", "ﬀ", "ẞ", "K"]:
         assert fold(fold(text)) == fold(text)
+
+
+def test_the_ascii_shortcut_of_fold_agrees_with_the_full_folding():
+    for code in range(128):
+        text = f"Ab{chr(code)}Cd  {chr(code)}"
+        assert fold(text) == fold_unicode(text), repr(chr(code))
 
 
 def test_search_text_keeps_the_full_name_in_both_orders_one_value_per_line():
