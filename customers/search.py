@@ -3,17 +3,19 @@
 Matching runs against `Customer.search_text`, a column the service functions fill
 with `customer_search_text` whenever a customer is written: each searchable value
 folded by `fold` (Unicode case folding, compatibility decomposition, diacritics
-dropped, white space collapsed), one per line. The query is folded the same way,
-in Python, so both databases compare the same strings with a plain LIKE, and
-neither's collation or case rules decide what matches.
+dropped, white space collapsed) on a line of its own, after a space. The query is
+folded the same way, in Python, so both databases compare the same strings with a
+plain LIKE, and neither's collation or case rules decide what matches.
 
 - From MIN_SUBSTRING_LENGTH characters on, the folded query matches anywhere in a
-  line: `muller` finds "Müller", `ada lovelace` finds Ada Lovelace (the full name is
-  kept in both orders), `lovelace@ex` finds her email. PostgreSQL serves this with
-  the trigram index (`pg_trgm`), which needs three characters to narrow anything.
-- A shorter query matches the start of a word (after a space, a line break, `.`,
-  `@` or `-`): `q=ad` finds "Ada" and "ada@…", not "Canada". Each of those is a
-  pattern pg_trgm can pad into trigrams, so even a two-letter miss is an index lookup.
+  value: `muller` finds "Müller", `ada lovelace` finds Ada Lovelace (the full name is
+  kept in both orders), `lovelace@ex` finds her email. It never spans two values:
+  a folded query holds no line break. PostgreSQL serves this with the trigram
+  index (`pg_trgm`), which needs three characters to narrow anything.
+- A shorter query matches the start of a word: after a space, and every value
+  starts with one. `q=ad` finds "Ada" and "ada.lovelace@…", not "Canada". That is
+  the pattern `% ad%`, which pg_trgm pads into the word-start trigrams "  a" and
+  " ad", so even a two-letter miss is an index lookup.
 - A query that is a customer_id (any case) also finds that customer.
 - Characters that fold to nothing (controls, format characters such as RTL
   overrides, combining marks alone) are dropped; a query of nothing but those,
@@ -22,16 +24,17 @@ neither's collation or case rules decide what matches.
 
 import unicodedata
 
-from django.db.models import F, Q
-from django.db.models.lookups import Contains, StartsWith
+from django.db.models import F, Q, TextField, Value
+from django.db.models.functions import Concat
+from django.db.models.lookups import Contains
 from psycopg.sql import Literal
 
 from core.ids import parse_uuid
 
 MAX_QUERY_LENGTH = 200
 MIN_SUBSTRING_LENGTH = 3
-LINE_BREAK = "\n"  # folded text never holds one: `fold` collapses white space to single spaces
-WORD_STARTS = (" ", LINE_BREAK, ".", "@", "-")
+# Folded text never holds a line break: `fold` collapses white space to single spaces.
+VALUE_START = "\n "
 # Unicode categories that carry no searchable text: controls, format characters
 # (bidirectional overrides, zero-width joiners), surrogates and private use.
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
@@ -64,13 +67,13 @@ def fold_unicode(text: str) -> str:
 
 
 def customer_search_text(*, firstname: str | None, lastname: str | None, email: str | None, company: str | None) -> str:
-    """The value of `Customer.search_text` for these fields: one folded line per searchable value."""
+    """The value of `Customer.search_text` for these fields: each searchable value folded, on a line after a space."""
     first, last = fold(firstname), fold(lastname)
     lines = [f"{first} {last}".strip()]
     if first and last:
         lines.append(f"{last} {first}")
     lines += [fold(email), fold(company)]
-    return LINE_BREAK.join(line for line in lines if line)
+    return "".join(VALUE_START + line for line in lines if line)[1:]
 
 
 class _PatternAsLiteral:
@@ -96,8 +99,16 @@ class _SearchContains(_PatternAsLiteral, Contains):
     pass
 
 
-class _SearchStartsWith(_PatternAsLiteral, StartsWith):
-    pass
+def _indexed_part(term: str) -> str:
+    """The part of a search of 3 or more characters that the trigram index is asked for.
+
+    A whole email costs the index the trigrams of its domain, which most customers
+    share (`gmail.com`): thousands of index pages to find one row. The part up to
+    and including the `@` is what tells customers apart; the whole term is then
+    checked on the few rows it finds.
+    """
+    local, at, _domain = term.partition("@")
+    return local + at if at and len(local) >= MIN_SUBSTRING_LENGTH and _domain else term
 
 
 def search_condition(query: str) -> Q | None:
@@ -106,12 +117,15 @@ def search_condition(query: str) -> Q | None:
     if not term:
         return None
     text = F("search_text")
-    if len(term) >= MIN_SUBSTRING_LENGTH:
-        condition = Q(_SearchContains(text, term))
+    if len(term) < MIN_SUBSTRING_LENGTH:
+        condition = Q(_SearchContains(text, " " + term))
+    elif (indexed := _indexed_part(term)) != term:
+        # `search_text || ''` is the same text, but not the indexed column: a check, not an index condition.
+        condition = Q(_SearchContains(text, indexed)) & Q(
+            _SearchContains(Concat(text, Value(""), output_field=TextField()), term)
+        )
     else:
-        condition = Q(_SearchStartsWith(text, term))
-        for separator in WORD_STARTS:
-            condition |= Q(_SearchContains(text, separator + term))
+        condition = Q(_SearchContains(text, term))
     customer_id = parse_uuid(query.strip())
     if customer_id is not None:
         condition |= Q(customer_id=customer_id)
