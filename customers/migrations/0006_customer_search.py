@@ -2,13 +2,14 @@
 
 The new columns are filled here, in Python, by the same functions the services
 call (customers/search.py), so existing customers are found exactly as new ones.
-On PostgreSQL the trigram index needs the pg_trgm extension: it is created here
-when the migrating role may do so; otherwise (some managed databases) a database
-administrator runs `CREATE EXTENSION pg_trgm;` first, and this step sees it is there.
+On PostgreSQL the search index needs the pg_trgm and btree_gin extensions (both
+in PostgreSQL's contrib): they are created here when the migrating role may do so;
+otherwise (some managed databases) a database administrator runs
+`CREATE EXTENSION pg_trgm; CREATE EXTENSION btree_gin;` first, and this step sees them.
 """
 
 import django.db.models.deletion
-from django.contrib.postgres.operations import TrigramExtension
+from django.contrib.postgres.operations import BtreeGinExtension, TrigramExtension
 from django.db import migrations, models
 
 import core.indexes
@@ -54,6 +55,7 @@ class Migration(migrations.Migration):
 
     operations = [
         TrigramExtension(),
+        BtreeGinExtension(),
         migrations.AddField(
             model_name="customer",
             name="company_key",
@@ -72,7 +74,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="customer",
             index=core.indexes.PostgreSQLGinIndex(
-                fields=["search_text"], opclasses=["gin_trgm_ops"], name="customer_search_trgm"
+                fields=["merchant", "search_text"], opclasses=["uuid_ops", "gin_trgm_ops"], name="customer_search_trgm"
             ),
         ),
         migrations.AddField(
