@@ -11,12 +11,12 @@ from django.utils.html import format_html
 from audit.models import AuditEntry
 from audit.selectors import audit_entries_of
 from audit.services import Actor
-from core.admin_site import PastedIdSearchMixin
 from core.paginators import LargeTablePaginator
 from customers.countries import country_choices
 from customers.error_paths import custom_field_error_index
 from customers.exceptions import VersionMismatch
 from customers.models import Customer, CustomField
+from customers.search import MAX_QUERY_LENGTH, search_condition
 from customers.services import RECORD_FIELDS, customer_create, customer_delete, customer_replace
 from customers.validation import clean_customer_payload
 
@@ -124,7 +124,7 @@ class CustomFieldInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(PastedIdSearchMixin, admin.ModelAdmin):
+class CustomerAdmin(admin.ModelAdmin):
     form = CustomerAdminForm
     inlines = [CustomFieldInline]
     list_display = [
@@ -139,14 +139,21 @@ class CustomerAdmin(PastedIdSearchMixin, admin.ModelAdmin):
     ]
     list_select_related = ["merchant"]
     list_filter = ["merchant", CountryFilter]
-    search_fields = ["firstname", "lastname", "email", "company"]
-    search_help_text = "Name, email or company contains the text; or paste a customer id."
+    search_fields = ["search_text"]  # shows the box; get_search_results applies the API's search rules
+    search_help_text = (
+        "The API's and portal's search: name (either order), email or company, ignoring case and accents; "
+        "or paste a customer id."
+    )
     readonly_fields = ["customer_id", "version", "created_at", "updated_at", "audit_trail"]
     ordering = ["-created_at"]
     show_full_result_count = False
     paginator = LargeTablePaginator
     list_per_page = 50
     raw_id_fields = ["merchant"]
+
+    def get_search_results(self, request, queryset, search_term):
+        condition = search_condition(search_term[:MAX_QUERY_LENGTH])
+        return (queryset if condition is None else queryset.filter(condition)), False
 
     @admin.display(description="Audit trail")
     def audit_trail(self, obj):

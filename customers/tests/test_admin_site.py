@@ -128,6 +128,7 @@ def test_search_finds_customers_by_name_email_company_or_id(admin_site_client, m
     assert found("engin") == ["Ada"]
     assert found(str(ada.pk)) == ["Ada"]
     assert found(str(ada.pk).upper()) == ["Ada"]
+    assert found("ÉNGINES") == ["Ada"]  # the API's search rules: accents and case ignored
 
 
 def test_filters_on_merchant_and_country(admin_site_client, merchant, other_merchant):
