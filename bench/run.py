@@ -356,6 +356,8 @@ def search_scenarios(size: int, domain: str, *, token: str, cookie: str) -> list
         (f"search 2 letters {size:,}", "get.lua", api({"q": "ha"})),  # the start of Hamilton
         (f"search 2 letters miss {size:,}", "get.lua", api({"q": "zq"})),
         (f"company miss {size:,}", "get.lua", api({"company": "Nobody Ltd"})),
+        # Every customer of every merchant has a "tier": the index starts with the merchant.
+        (f"custom field miss {size:,}", "get.lua", api({"custom_fields[tier]": "diamond"})),
         (
             f"portal search (1 connection) {size:,}",
             "get.lua",

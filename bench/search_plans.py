@@ -29,6 +29,8 @@ SEARCHES = [
     ("a pasted customer_id", {"q": "00000000-0000-7000-8000-000000000000"}),
     ("company= miss", {"company": "Nobody Ltd"}),
     ("company= hit", {"company": "Company 500"}),
+    ("custom field (a quarter)", {"custom_fields": (("tier", "gold"),)}),
+    ("custom field miss", {"custom_fields": (("tier", "diamond"),)}),
 ]
 
 
