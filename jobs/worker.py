@@ -1,0 +1,164 @@
+"""`manage.py worker`: every background job and the event delivery, in one process.
+
+- N threads run django-tasks-db's own worker loop (its `Worker`, reused as it is), each with its
+  own worker id. A job that stops because the process is shutting down (core.jobs.WorkerStopping)
+  is put back in the queue instead of being marked failed.
+- One thread runs the event delivery (events.worker.Worker).
+- One thread writes this process's heartbeat (jobs.models.WorkerHeartbeat) and, at start and at
+  every beat, puts back in the queue the jobs that a dead worker left running (`requeue_abandoned`):
+  django-tasks-db alone would leave a job claimed by a worker killed with SIGKILL running forever.
+"""
+
+import datetime
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.management.commands.db_worker import Worker as DatabaseWorker
+from django_tasks_db.models import DBTaskResult
+
+from core.jobs import WorkerStopping, worker_stopping
+from events.worker import Worker as EventWorker
+from jobs.models import WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
+
+STOPPING_PATH = f"{WorkerStopping.__module__}.{WorkerStopping.__qualname__}"
+
+
+class JobWorker(DatabaseWorker):
+    """django-tasks-db's worker loop over every queue; a job interrupted by the worker's stop is queued again."""
+
+    def __init__(self, *, worker_id: str, interval: float, batch: bool = False):
+        super().__init__(
+            queue_names=["*"],
+            interval=interval,
+            batch=batch,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=worker_id,
+            excluded_queue_names=[],
+        )
+
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        super().run_task(db_task_result)
+        if db_task_result.status == TaskResultStatus.FAILED and db_task_result.exception_class_path == STOPPING_PATH:
+            DBTaskResult.objects.filter(pk=db_task_result.pk).update(
+                status=TaskResultStatus.READY, started_at=None, finished_at=None, exception_class_path="", traceback=""
+            )
+            logger.info("Job %s stopped with the worker at a checkpoint; queued again.", db_task_result.pk)
+
+
+def requeue_abandoned(now: datetime.datetime | None = None) -> int:
+    """Put back in the queue the jobs left running by a worker no longer alive; returns how many.
+
+    Alive: its heartbeat is younger than JOBS_WORKER_LEASE_SECONDS. Only jobs started longer
+    ago than that are looked at, so a job just claimed is never taken for abandoned.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.JOBS_WORKER_LEASE_SECONDS)
+    alive = set(WorkerHeartbeat.objects.filter(seen_at__gte=cutoff).values_list("worker_id", flat=True))
+    requeued = 0
+    for result in DBTaskResult.objects.running().filter(started_at__lt=cutoff).only("pk", "worker_ids", "started_at"):
+        if result.worker_ids and result.worker_ids[-1] in alive:
+            continue
+        # Compare and set: another worker's recovery may be doing the same at this moment.
+        requeued += DBTaskResult.objects.filter(
+            pk=result.pk, status=TaskResultStatus.RUNNING, started_at=result.started_at
+        ).update(status=TaskResultStatus.READY, started_at=None)
+        logger.warning("Job %s was left running by a worker that is gone; queued again.", result.pk)
+    # Heartbeats of workers long gone are of no use to anyone.
+    WorkerHeartbeat.objects.filter(seen_at__lt=now - 10 * (now - cutoff)).delete()
+    return requeued
+
+
+class WorkerProcess:
+    """The threads of one `manage.py worker`: `concurrency` job loops, the event delivery, the heartbeat."""
+
+    def __init__(self, *, concurrency: int = 1, poll_interval: float | None = None, events: bool = True):
+        self.poll_interval = settings.JOBS_POLL_SECONDS if poll_interval is None else poll_interval
+        prefix = f"{socket.gethostname()[:30]}-{os.getpid()}-{get_random_string(8)}"
+        self.job_workers = [
+            JobWorker(worker_id=f"{prefix}-{i}"[:64], interval=self.poll_interval) for i in range(concurrency)
+        ]
+        # concurrency: wired at merge (the event worker's own `concurrency` keyword)
+        self.event_worker = EventWorker(poll_interval=self.poll_interval) if events else None
+        self.stopped = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        worker_stopping.clear()
+        self.beat()
+        requeue_abandoned()
+        for worker in self.job_workers:
+            self._thread(worker.run, f"job-{worker.worker_id[-1:]}")
+        if self.event_worker:
+            self._thread(self.event_worker.run, "events")
+        self._thread(self._heartbeat_loop, "heartbeat")
+
+    def _thread(self, target: Callable[[], None], name: str) -> None:
+        def main():
+            try:
+                target()
+            except Exception:
+                logger.exception("Worker thread %s stopped on an error; stopping the worker", name)
+                self.request_stop()
+            finally:
+                connection.close()  # this thread's own connection
+
+        thread = threading.Thread(target=main, name=f"worker-{name}")
+        thread.start()
+        self.threads.append(thread)
+
+    def beat(self) -> None:
+        now = timezone.now()
+        for worker in self.job_workers:
+            WorkerHeartbeat.objects.update_or_create(
+                worker_id=worker.worker_id,
+                defaults={"seen_at": now},
+                create_defaults={"seen_at": now, "started_at": now, "hostname": socket.gethostname()[:255],
+                                 "pid": os.getpid()},
+            )
+
+    def _heartbeat_loop(self) -> None:
+        while not self.stopped.wait(settings.JOBS_HEARTBEAT_SECONDS):
+            try:
+                self.beat()
+                requeue_abandoned()
+            except Exception:
+                # A database restart: the next beat tries again; the lease is several beats long.
+                logger.exception("Worker heartbeat failed")
+                connection.close()
+
+    def request_stop(self) -> None:
+        """Safe in a signal handler: sets flags only. Jobs stop at their next checkpoint."""
+        worker_stopping.set()
+        self.stopped.set()
+        for worker in self.job_workers:
+            worker.running = False
+        if self.event_worker:
+            self.event_worker.request_stop()
+
+    def join(self, timeout: float = 0.5) -> bool:
+        """Wait up to `timeout` for the threads; True once all have ended."""
+        for thread in self.threads:
+            thread.join(timeout)
+        return not any(thread.is_alive() for thread in self.threads)
+
+    def close(self) -> None:
+        WorkerHeartbeat.objects.filter(worker_id__in=[w.worker_id for w in self.job_workers]).delete()
+
+
+def run_queued_jobs() -> int:
+    """Run every queued job in this thread, then return how many ran (the worker's --once, and tests)."""
+    worker = JobWorker(worker_id=f"once-{os.getpid()}-{get_random_string(8)}", interval=0, batch=True)
+    worker.run()
+    return worker._run_tasks
