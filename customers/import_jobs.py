@@ -12,11 +12,12 @@ skips the rows up to the checkpoint and goes on. Between two batches the job loo
 cancel flag and at the worker's stop request.
 """
 
+import contextlib
 import csv
 import dataclasses
 import datetime
-import io
 import logging
+from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -30,7 +31,7 @@ from audit.models import AuditEntry
 from audit.services import Actor
 from core.jobs import WorkerStopping, raise_if_stopping
 from core.scoping import merchant_scope
-from customers.imports import ImportReport, ImportRowError, customer_import_csv
+from customers.imports import ImportReport, ImportRowError, customer_import_csv, utf8_lines
 from customers.models import CustomerImport
 
 logger = logging.getLogger(__name__)
@@ -126,8 +127,10 @@ def _count_rows(job: CustomerImport) -> int | None:
         return None  # the importer reports where the file breaks
 
 
-def _open_text(job: CustomerImport) -> io.TextIOWrapper:
-    return io.TextIOWrapper(default_storage.open(job.file.name, "rb"), encoding="utf-8-sig", newline="")
+@contextlib.contextmanager
+def _open_text(job: CustomerImport) -> Iterator[Iterator[str]]:
+    with default_storage.open(job.file.name, "rb") as binary:
+        yield utf8_lines(binary)
 
 
 def _saved_report(job: CustomerImport) -> ImportReport:

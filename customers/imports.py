@@ -26,9 +26,9 @@ import dataclasses
 import difflib
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TextIO
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
@@ -295,7 +295,7 @@ class _Writer:
 def customer_import_csv(
     *,
     merchant: Merchant,
-    file: TextIO,
+    file: Iterable[str],
     actor: Actor,
     progress: Callable[[ImportReport], None] | None = None,
     resume: ImportReport | None = None,
@@ -303,7 +303,8 @@ def customer_import_csv(
 ) -> ImportReport:
     """Import customers of `merchant` from CSV text; see the module docstring for the format.
 
-    `file` should be opened with `newline=""` (quoted cells may hold line breaks). `progress`,
+    `file` is text lines: a file opened with `newline=""` (quoted cells may hold line breaks), or
+    `utf8_lines(binary file)`, which reports a bad byte on its own line. `progress`,
     when given, is called with the report so far after every batch (BATCH_SIZE data rows) and at
     the end; it may raise to stop the import between two batches (the batches before stay
     committed). A file that cannot be read (bad encoding, broken quoting, a bad
@@ -314,7 +315,9 @@ def customer_import_csv(
     import then skips the `resume.rows_read` data rows it already did and goes on from there.
     """
     report = dataclasses.replace(resume, errors=list(resume.errors)) if resume else ImportReport()
-    reader = csv.reader(file)
+    # strict: a quote that opens a cell and is never closed properly is an error at its row,
+    # not a cell that silently swallows the rest of the file.
+    reader = csv.reader(file, strict=True)
     try:
         header = next(reader, None)
     except (csv.Error, UnicodeDecodeError) as exc:
@@ -347,6 +350,18 @@ def customer_import_csv(
     if report.created >= ANALYZE_AFTER and connection.vendor == "postgresql":
         _analyze(report.created)
     return report
+
+
+def utf8_lines(binary: Iterable[bytes]) -> Iterator[str]:
+    """The lines of a binary file decoded one at a time, so that a bad byte is reported on its own line.
+
+    (A text wrapper decodes thousands of lines at once: its error would name the line being parsed.)
+    A UTF-8 byte order mark at the start is dropped.
+    """
+    encoding = "utf-8-sig"
+    for line in binary:
+        yield line.decode(encoding)
+        encoding = "utf-8"
 
 
 def _semicolons(header: list[str]) -> list[dict[str, Any]]:
@@ -412,10 +427,13 @@ def _import_rows(
             progress(report)
 
     while True:
+        row_start = reader.line_num + 1
         try:
             item = next(rows, None)
         except (csv.Error, UnicodeDecodeError) as exc:
-            report.fatal = ImportRowError(line=reader.line_num + 1, errors=[_unreadable(exc)])
+            # A broken row is reported where it starts; a line that does not decode, where it is.
+            where = reader.line_num + 1 if isinstance(exc, UnicodeDecodeError) else row_start
+            report.fatal = ImportRowError(line=where, errors=[_unreadable(exc)])
             item = None
         if item is None:
             break
@@ -509,4 +527,8 @@ def _unknown_customer(raw_id: str) -> dict[str, Any]:
 def _unreadable(exc: Exception) -> dict[str, Any]:
     if isinstance(exc, UnicodeDecodeError):
         return _error(None, "invalid_encoding", "The file is not valid UTF-8 text from here on; reading stopped.")
-    return _error(None, "invalid_csv", f"The CSV cannot be read from here on ({exc}); reading stopped.")
+    return _error(
+        None,
+        "invalid_csv",
+        f'This is not valid CSV from here on ({exc}): check the quotes (") of this row. Reading stopped here.',
+    )

@@ -124,8 +124,12 @@ class WorkerProcess:
             WorkerHeartbeat.objects.update_or_create(
                 worker_id=worker.worker_id,
                 defaults={"seen_at": now},
-                create_defaults={"seen_at": now, "started_at": now, "hostname": socket.gethostname()[:255],
-                                 "pid": os.getpid()},
+                create_defaults={
+                    "seen_at": now,
+                    "started_at": now,
+                    "hostname": socket.gethostname()[:255],
+                    "pid": os.getpid(),
+                },
             )
 
     def _heartbeat_loop(self) -> None:

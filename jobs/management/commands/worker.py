@@ -30,12 +30,15 @@ class Command(BaseCommand):
             "--poll-interval",
             type=float,
             default=None,
-            help=f"Seconds to wait when nothing is queued or due (default: JOBS_POLL_SECONDS, {settings.JOBS_POLL_SECONDS}).",
+            help=f"Seconds to wait when nothing is queued or due (default: {settings.JOBS_POLL_SECONDS}, "
+            "the JOBS_POLL_SECONDS setting).",
         )
         parser.add_argument(
             "--once", action="store_true", help="Run the queued jobs and deliver what is due now, then exit."
         )
-        parser.add_argument("--no-events", action="store_true", help="Run jobs only; leave event delivery to another worker.")
+        parser.add_argument(
+            "--no-events", action="store_true", help="Run jobs only; leave event delivery to another worker."
+        )
 
     def handle(self, *args, concurrency, poll_interval, once, no_events, **options):
         if poll_interval is not None and poll_interval <= 0:
