@@ -11,6 +11,7 @@ import datetime
 import io
 import logging
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -46,6 +47,24 @@ def filters_from_json(data: dict) -> CustomerFilters:
             values[name] = datetime.datetime.fromisoformat(values[name])
     values["custom_fields"] = tuple(tuple(pair) for pair in values.get("custom_fields", ()))
     return CustomerFilters(**values)
+
+
+def exports_expire(now: datetime.datetime | None = None) -> int:
+    """Delete the files of exports finished more than EXPORT_RETENTION_HOURS ago; returns how many expired.
+
+    Run by the worker (jobs/worker.py) at every heartbeat, across merchants.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(hours=settings.EXPORT_RETENTION_HOURS)
+    old = CustomerExport.objects.with_scopes_disabled().filter(
+        status=CustomerExport.Status.DONE, finished_at__lt=cutoff
+    )
+    expired = 0
+    for export in old.only("pk", "file"):
+        if export.file.name:
+            default_storage.delete(export.file.name)
+        expired += old.filter(pk=export.pk).update(status=CustomerExport.Status.EXPIRED, file="")
+    return expired
 
 
 def export_start(*, merchant, user, filters: CustomerFilters | None, oldest_first: bool = False) -> CustomerExport:
@@ -88,11 +107,11 @@ class _LineStream(io.RawIOBase):
 def run_export(export_id) -> None:
     exports = CustomerExport.objects.with_scopes_disabled().filter(pk=export_id)
     export = exports.select_related("merchant").first()
-    if export is None or export.status in (CustomerExport.Status.DONE, CustomerExport.Status.FAILED):
+    if export is None or export.status not in (CustomerExport.Status.QUEUED, CustomerExport.Status.RUNNING):
         return
-    settings = dict(export.filters)
-    oldest_first = bool(settings.pop("oldest_first", False))
-    filters = filters_from_json(settings)
+    stored = dict(export.filters)
+    oldest_first = bool(stored.pop("oldest_first", False))
+    filters = filters_from_json(stored)
     written = -1  # the header is not a row
 
     def counted() -> None:

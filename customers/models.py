@@ -152,13 +152,18 @@ class CustomerImport(models.Model):
 
 
 class CustomerExport(models.Model):
-    """One CSV export from the portal, written by a job into Django's storage and downloaded through the portal."""
+    """One CSV export from the portal, written by a job into Django's storage and downloaded through the portal.
+
+    The file is a copy of personal data: it is deleted EXPORT_RETENTION_HOURS after it was written
+    (customers.export_jobs.exports_expire, run by the worker), so a deleted customer does not live on in it.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued"
         RUNNING = "running"
         DONE = "done"
         FAILED = "failed"
+        EXPIRED = "expired"  # its file was deleted after EXPORT_RETENTION_HOURS
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="customer_exports")

@@ -7,6 +7,7 @@
 - One thread writes this process's heartbeat (jobs.models.WorkerHeartbeat) and, at start and at
   every beat, puts back in the queue the jobs that a dead worker left running (`requeue_abandoned`):
   django-tasks-db alone would leave a job claimed by a worker killed with SIGKILL running forever.
+  It also deletes the files of exports older than EXPORT_RETENTION_HOURS (personal data).
 """
 
 import datetime
@@ -25,6 +26,7 @@ from django_tasks_db.management.commands.db_worker import Worker as DatabaseWork
 from django_tasks_db.models import DBTaskResult
 
 from core.jobs import WorkerStopping, worker_stopping
+from customers.export_jobs import exports_expire
 from events.worker import Worker as EventWorker
 from jobs.models import WorkerHeartbeat
 
@@ -137,6 +139,7 @@ class WorkerProcess:
             try:
                 self.beat()
                 requeue_abandoned()
+                exports_expire()
             except Exception:
                 # A database restart: the next beat tries again; the lease is several beats long.
                 logger.exception("Worker heartbeat failed")

@@ -14,3 +14,5 @@ JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=5.0)
 JOBS_WORKER_LEASE_SECONDS = env.float("JOBS_WORKER_LEASE_SECONDS", default=60.0)
 # Seconds a worker thread waits when no job is queued.
 JOBS_POLL_SECONDS = env.float("JOBS_POLL_SECONDS", default=1.0)
+# A finished export's file (a copy of customers' personal data) is deleted this many hours after it was written.
+EXPORT_RETENTION_HOURS = env.float("EXPORT_RETENTION_HOURS", default=24.0)

@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('filters', models.JSONField(blank=True, default=dict, help_text="The customer list's filters, as the form sent them")),
                 ('file', models.FileField(blank=True, max_length=255, upload_to=customers.models._export_path)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=16)),
+                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('expired', 'Expired')], default='queued', max_length=16)),
                 ('rows_total', models.PositiveIntegerField(blank=True, null=True)),
                 ('rows_written', models.PositiveIntegerField(default=0)),
                 ('failure', models.TextField(blank=True, default='')),

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import urllib.parse
 
 import pytest
 
@@ -14,7 +13,7 @@ from customers.models import Customer, CustomerExport, CustomerImport
 from customers.services import customer_create
 from tests.factories import CustomerFactory
 from tests.form_helpers import upload
-from tests.jobs import run_jobs
+from tests.jobs import portal_export, run_jobs
 
 GOOD_AND_BAD = (
     "firstname,lastname,email,company,address_country,loyalty_tier:integer,newsletter:boolean\r\n"
@@ -44,14 +43,7 @@ def export_csv(django_capture_on_commit_callbacks):
     """Start an export from the portal, run its job, and download the file from the link on its page."""
 
     def export(client, query: dict | None = None) -> str:
-        url = "/portal/customers/export/" + (f"?{urllib.parse.urlencode(query)}" if query else "")
-        with django_capture_on_commit_callbacks(execute=True):
-            started = client.post(url)
-        assert started.status_code == 302, started.status_code
-        assert "Waiting for a worker" in client.get(started["Location"]).content.decode()
-        run_jobs()
-        page = client.get(started["Location"])
-        download = client.get(page.context["state"]["download_url"])
+        download = portal_export(client, django_capture_on_commit_callbacks, query)
         assert download.status_code == 200
         assert download["Content-Type"] == "text/csv; charset=utf-8"
         assert download["Content-Disposition"].startswith('attachment; filename="customers-')
@@ -364,6 +356,16 @@ def test_another_merchants_export_is_a_404(portal_staff_client, other_merchant):
     for url in (f"/portal/exports/{export.pk}/", f"/portal/exports/{export.pk}/status.json"):
         assert portal_staff_client.get(url).status_code == 404
     assert portal_staff_client.get(f"/portal/exports/{export.pk}/download/").status_code == 404
+
+
+def test_a_queued_export_waits_for_a_worker_and_shows_no_link(portal_staff_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        started = portal_staff_client.post("/portal/customers/export/", {})
+
+    html = portal_staff_client.get(started["Location"]).content.decode()
+    assert "Waiting for a worker to start it" in html
+    assert "Download the CSV" not in html
+    assert portal_staff_client.get("/portal/customers/export/").status_code == 405
 
 
 def test_an_export_not_finished_has_no_download(portal_staff_client, merchant):

@@ -1,6 +1,7 @@
 import csv
 import io
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -153,7 +154,7 @@ def _export_state(export: CustomerExport) -> dict:
     total = export.rows_total
     return {
         "status": export.status,
-        "finished": export.status in (CustomerExport.Status.DONE, CustomerExport.Status.FAILED),
+        "finished": export.status not in (CustomerExport.Status.QUEUED, CustomerExport.Status.RUNNING),
         "rows_done": export.rows_written,
         "rows_total": total,
         "percent": min(100, round(100 * export.rows_written / total)) if total else None,
@@ -166,7 +167,12 @@ def _export_state(export: CustomerExport) -> dict:
 @portal_view
 def export_status_view(request, export_id):
     export = _export_or_404(request, export_id)
-    return render(request, "portal/imports/export_status.html", {"export": export, "state": _export_state(export)})
+    context = {
+        "export": export,
+        "state": _export_state(export),
+        "retention_hours": f"{settings.EXPORT_RETENTION_HOURS:g}",
+    }
+    return render(request, "portal/imports/export_status.html", context)
 
 
 @portal_view
