@@ -127,9 +127,10 @@ def run_export(export_id) -> None:
             lines = customer_export_csv(merchant=export.merchant, filters=filters, oldest_first=oldest_first)
             stream = io.BufferedReader(_LineStream(iter(lines), counted), buffer_size=256 * 1024)
             stamp = export.created_at.strftime("%Y%m%d-%H%M%S")
-            name = default_storage.save(
-                f"exports/{export.merchant_id}/{export.pk}/customers-{stamp}.csv", File(stream, name="customers.csv")
-            )
+            name = f"exports/{export.merchant_id}/{export.pk}/customers-{stamp}.csv"
+            # What an interrupted run of this export may have left (a worker killed mid-write).
+            default_storage.delete(name)
+            name = default_storage.save(name, File(stream, name="customers.csv"))
     except Exception:
         logger.exception("Customer export %s failed", export_id)
         exports.update(

@@ -165,12 +165,17 @@ def run_import(import_id) -> None:
     job = jobs.select_related("merchant", "created_by").first()
     if job is None or job.status in CustomerImport.FINISHED:
         return  # queued twice, or cancelled meanwhile
-    if job.cancel_requested:
-        _finish(jobs, job, CustomerImport.Status.CANCELLED, _cancelled_note(job.rows_read))
-        return
-    jobs.update(
+    # Only a job still waiting or running, and not cancelled meanwhile, starts (import_cancel may race with this).
+    started = jobs.filter(
+        status__in=(CustomerImport.Status.QUEUED, CustomerImport.Status.RUNNING), cancel_requested=False
+    ).update(
         status=CustomerImport.Status.RUNNING, run_started_at=timezone.now(), run_rows=job.rows_read, runs=F("runs") + 1
     )
+    if not started:
+        job = jobs.get()
+        if job.status not in CustomerImport.FINISHED:
+            _finish(jobs, job, CustomerImport.Status.CANCELLED, _cancelled_note(job.rows_read))
+        return
     try:
         if job.rows_total is None:
             jobs.update(rows_total=_count_rows(job))

@@ -475,3 +475,20 @@ def test_a_corrupt_upload_is_a_failed_import_with_the_reason_and_the_line(
     assert reason in job.failure
     assert "customers created" not in html
     assert job.failure in html.replace("&#x27;", "'").replace("&quot;", '"')
+
+
+def test_an_import_cancelled_while_its_worker_was_dead_ends_cancelled_when_picked_up_again(
+    portal_staff_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(portal_staff_client, GOOD_AND_BAD)
+    job = CustomerImport.objects.get()
+    # A worker started it, then died; meanwhile the staff member pressed "Cancel".
+    CustomerImport.objects.filter(pk=job.pk).update(status="running")
+    assert portal_staff_client.post(f"/portal/imports/{job.pk}/cancel/").status_code == 302
+
+    run_jobs()
+
+    job.refresh_from_db()
+    assert (job.status, job.created_count, job.runs) == ("cancelled", 0, 0)
+    assert not Customer.objects.exists()
