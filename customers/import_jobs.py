@@ -43,6 +43,10 @@ class ImportCancelled(Exception):  # noqa: N818 - a request, not an error
     pass
 
 
+class RunSuperseded(Exception):  # noqa: N818 - a fact, not an error
+    """Another run of this import started since this one did (this one's worker was taken for dead)."""
+
+
 def import_start(*, merchant, user, upload) -> CustomerImport:
     """Store the uploaded file, record the import and queue its job once this transaction commits.
 
@@ -169,19 +173,25 @@ def run_import(import_id) -> None:
     started = jobs.filter(
         status__in=(CustomerImport.Status.QUEUED, CustomerImport.Status.RUNNING), cancel_requested=False
     ).update(
-        status=CustomerImport.Status.RUNNING, run_started_at=timezone.now(), run_rows=job.rows_read, runs=F("runs") + 1
+        status=CustomerImport.Status.RUNNING, run_started_at=timezone.now(), run_rows=F("rows_read"), runs=F("runs") + 1
     )
+    # The checkpoint as this run's fence left it: the run it supersedes can commit no batch after it.
+    job = jobs.select_related("merchant", "created_by").get()
     if not started:
-        job = jobs.get()
         if job.status not in CustomerImport.FINISHED:
             _finish(jobs, job, CustomerImport.Status.CANCELLED, _cancelled_note(job.rows_read))
         return
+    run = jobs.filter(runs=job.runs)
     try:
         if job.rows_total is None:
             jobs.update(rows_total=_count_rows(job))
 
         def checkpoint(report: ImportReport) -> None:
-            jobs.update(**_report_fields(report), updated_at=timezone.now())
+            # Fenced: in the batch's transaction, and only while this is the import's latest run. A
+            # worker taken for dead (a pause longer than its lease) whose job was started again
+            # elsewhere rolls its batch back here instead of writing those rows a second time.
+            if not run.update(**_report_fields(report), updated_at=timezone.now()):
+                raise RunSuperseded
 
         def between_batches(report: ImportReport) -> None:
             raise_if_stopping()
@@ -199,14 +209,17 @@ def run_import(import_id) -> None:
             )
     except WorkerStopping:
         raise  # the worker queues the job again; the next run resumes at the checkpoint
+    except RunSuperseded:
+        logger.warning("Customer import %s: a newer run took over; this run stops without writing.", import_id)
+        return
     except ImportCancelled:
         done = jobs.values_list("rows_read", flat=True).get()
-        _finish(jobs, job, CustomerImport.Status.CANCELLED, _cancelled_note(done))
+        _finish(run, job, CustomerImport.Status.CANCELLED, _cancelled_note(done))
         return
     except Exception:
         logger.exception("Customer import %s failed", import_id)
         _finish(
-            jobs,
+            run,
             job,
             CustomerImport.Status.FAILED,
             "An unexpected error stopped the import. Rows saved before it are kept; "
@@ -214,11 +227,9 @@ def run_import(import_id) -> None:
         )
         return
     if report.fatal:
-        jobs.update(**_report_fields(report))
-        _finish(jobs, job, CustomerImport.Status.FAILED, _fatal_note(report))
+        _finish(run, job, CustomerImport.Status.FAILED, _fatal_note(report), **_report_fields(report))
     else:
-        jobs.update(**_report_fields(report))
-        _finish(jobs, job, CustomerImport.Status.DONE, "")
+        _finish(run, job, CustomerImport.Status.DONE, "", **_report_fields(report))
 
 
 def _cancelled_note(rows_done: int) -> str:
@@ -240,10 +251,10 @@ def _fatal_note(report: ImportReport) -> str:
     )
 
 
-def _finish(jobs, job: CustomerImport, status: str, note: str) -> None:
+def _finish(jobs, job: CustomerImport, status: str, note: str, **fields) -> None:
     now = timezone.now()
-    jobs.update(status=status, failure=note, finished_at=now, updated_at=now)
-    _remove_file(job)
+    if jobs.update(status=status, failure=note, finished_at=now, updated_at=now, **fields):
+        _remove_file(job)
 
 
 def _remove_file(job: CustomerImport) -> None:

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.compat import TaskResultStatus
@@ -59,24 +59,43 @@ class JobWorker(DatabaseWorker):
             logger.info("Job %s stopped with the worker at a checkpoint; queued again.", db_task_result.pk)
 
 
-def requeue_abandoned(now: datetime.datetime | None = None) -> int:
-    """Put back in the queue the jobs left running by a worker no longer alive; returns how many.
+ABANDONED_NOTE = "jobs.worker.WorkerLost"
 
-    Alive: its heartbeat is younger than JOBS_WORKER_LEASE_SECONDS. Only jobs started longer
-    ago than that are looked at, so a job just claimed is never taken for abandoned.
+
+def requeue_abandoned(now: datetime.datetime | None = None, *, own: frozenset[str] = frozenset()) -> int:
+    """Queue again the jobs left running by a worker no longer alive; returns how many.
+
+    Alive: its heartbeat is younger than JOBS_WORKER_LEASE_SECONDS, or it is one of `own` (this
+    process's threads, alive by definition). Only jobs started longer ago than a lease are looked at,
+    so a job just claimed is never taken for abandoned.
+
+    The abandoned result is closed as failed and the task is enqueued afresh (a new result), rather
+    than the same result set back to ready: should the worker only have been slow (a pause longer
+    than the lease) and still finish its run, it writes its outcome to the old result, never over
+    the new run's. The jobs themselves must tolerate a second run starting while a first still
+    goes on (the import fences its checkpoints: customers/import_jobs.py).
     """
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(seconds=settings.JOBS_WORKER_LEASE_SECONDS)
-    alive = set(WorkerHeartbeat.objects.filter(seen_at__gte=cutoff).values_list("worker_id", flat=True))
+    alive = set(WorkerHeartbeat.objects.filter(seen_at__gte=cutoff).values_list("worker_id", flat=True)) | own
     requeued = 0
-    for result in DBTaskResult.objects.running().filter(started_at__lt=cutoff).only("pk", "worker_ids", "started_at"):
+    for result in DBTaskResult.objects.running().filter(started_at__lt=cutoff):
         if result.worker_ids and result.worker_ids[-1] in alive:
             continue
-        # Compare and set: another worker's recovery may be doing the same at this moment.
-        requeued += DBTaskResult.objects.filter(
-            pk=result.pk, status=TaskResultStatus.RUNNING, started_at=result.started_at
-        ).update(status=TaskResultStatus.READY, started_at=None)
-        logger.warning("Job %s was left running by a worker that is gone; queued again.", result.pk)
+        with transaction.atomic():
+            # Compare and set: another worker's recovery may be doing the same at this moment.
+            closed = DBTaskResult.objects.filter(
+                pk=result.pk, status=TaskResultStatus.RUNNING, started_at=result.started_at
+            ).update(
+                status=TaskResultStatus.FAILED,
+                finished_at=now,
+                exception_class_path=ABANDONED_NOTE,
+                traceback=f"The worker running this job ({result.worker_ids[-1:]}) stopped beating; queued again.",
+            )
+            if closed:
+                result.task.enqueue(*result.args_kwargs["args"], **result.args_kwargs["kwargs"])
+                requeued += 1
+                logger.warning("Job %s was left running by a worker that is gone; queued again.", result.pk)
     # Heartbeats of workers long gone are of no use to anyone.
     WorkerHeartbeat.objects.filter(seen_at__lt=now - 10 * (now - cutoff)).delete()
     return requeued
@@ -93,13 +112,14 @@ class WorkerProcess:
         ]
         # concurrency: wired at merge (the event worker's own `concurrency` keyword)
         self.event_worker = EventWorker(poll_interval=self.poll_interval) if events else None
+        self.own_ids = frozenset(worker.worker_id for worker in self.job_workers)
         self.stopped = threading.Event()
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
         worker_stopping.clear()
         self.beat()
-        requeue_abandoned()
+        requeue_abandoned(own=self.own_ids)
         for worker in self.job_workers:
             self._thread(worker.run, f"job-{worker.worker_id[-1:]}")
         if self.event_worker:
@@ -138,7 +158,7 @@ class WorkerProcess:
         while not self.stopped.wait(settings.JOBS_HEARTBEAT_SECONDS):
             try:
                 self.beat()
-                requeue_abandoned()
+                requeue_abandoned(own=self.own_ids)
                 exports_expire()
             except Exception:
                 # A database restart: the next beat tries again; the lease is several beats long.

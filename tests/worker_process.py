@@ -28,8 +28,9 @@ def database_url() -> str:
 class WorkerProcess:
     """One `manage.py worker --no-events`, with a short lease so that a killed worker's job is soon taken back."""
 
-    def __init__(self, log_path: Path, *, lease: float = 2.0):
+    def __init__(self, log_path: Path, *, lease: float = 2.0, extra_args: list[str] | None = None):
         self.log_path, self.lease, self.process = log_path, lease, None
+        self.extra_args = extra_args or []
 
     def start(self) -> None:
         env = {
@@ -42,7 +43,7 @@ class WorkerProcess:
         }
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "worker", "--no-events", "--poll-interval", "0.2"],
+            [sys.executable, "manage.py", "worker", "--no-events", "--poll-interval", "0.2", *self.extra_args],
             cwd=PROJECT,
             env=env,
             stdout=log,

@@ -26,18 +26,30 @@ def beat(worker_id: str, ago: float) -> None:
     WorkerHeartbeat.objects.create(worker_id=worker_id, hostname="h", pid=1, started_at=seen, seen_at=seen)
 
 
-def test_a_job_whose_worker_stopped_beating_is_queued_again(settings):
+def test_a_job_whose_worker_stopped_beating_is_queued_again_as_a_new_result(settings):
     settings.JOBS_WORKER_LEASE_SECONDS = 60
     beat("dead", ago=300)
     beat("alive", ago=1)
     orphan = running_job("dead", started_ago=600)
     kept = running_job("alive", started_ago=600)
     never_beat = running_job("unknown", started_ago=600)
+    mine = running_job("this-process", started_ago=600)
 
-    assert requeue_abandoned() == 2
+    assert requeue_abandoned(own=frozenset({"this-process"})) == 2
 
     statuses = dict(DBTaskResult.objects.values_list("pk", "status"))
-    assert statuses == {orphan.pk: "READY", kept.pk: "RUNNING", never_beat.pk: "READY"}
+    # The abandoned results are closed (a late finish of the old run cannot overwrite the new one) ...
+    assert {pk: statuses.pop(pk) for pk in (orphan.pk, kept.pk, never_beat.pk, mine.pk)} == {
+        orphan.pk: "FAILED",
+        kept.pk: "RUNNING",
+        never_beat.pk: "FAILED",
+        mine.pk: "RUNNING",
+    }
+    assert DBTaskResult.objects.get(pk=orphan.pk).exception_class_path == "jobs.worker.WorkerLost"
+    # ... and the same task with the same arguments is queued again.
+    assert list(statuses.values()) == ["READY", "READY"]
+    assert {r.task_path for r in DBTaskResult.objects.filter(pk__in=statuses)} == {orphan.task_path}
+    assert {str(r.args_kwargs) for r in DBTaskResult.objects.filter(pk__in=statuses)} == {str(orphan.args_kwargs)}
 
 
 def test_a_job_claimed_less_than_a_lease_ago_is_left_alone_whatever_the_heartbeats_say(settings):

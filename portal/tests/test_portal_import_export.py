@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.db.models import F
 
 from audit.models import AuditEntry
 from audit.services import SYSTEM
@@ -492,3 +493,38 @@ def test_an_import_cancelled_while_its_worker_was_dead_ends_cancelled_when_picke
     job.refresh_from_db()
     assert (job.status, job.created_count, job.runs) == ("cancelled", 0, 0)
     assert not Customer.objects.exists()
+
+
+def test_a_run_superseded_by_a_newer_one_commits_no_batch_after_it(
+    portal_staff_client, merchant, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A worker taken for dead (paused longer than its lease) while its job was started again elsewhere."""
+    monkeypatch.setattr("customers.imports.BATCH_SIZE", 2)
+    text = "firstname\r\n" + "".join(f"P{i}\r\n" for i in range(6))
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(portal_staff_client, text)
+    job = CustomerImport.objects.get()
+    real_import = import_jobs.customer_import_csv
+
+    def newer_run_starts_after_the_first_batch(**kwargs):
+        def progress(report):
+            kwargs["progress"](report)
+            if report.rows_read == 2:
+                # Another worker's recovery started a new run: it fences the import (runs + 1).
+                CustomerImport.objects.filter(pk=job.pk).update(runs=F("runs") + 1)
+
+        return real_import(**{**kwargs, "progress": progress})
+
+    monkeypatch.setattr(import_jobs, "customer_import_csv", newer_run_starts_after_the_first_batch)
+    run_jobs()
+
+    job.refresh_from_db()
+    # The old run kept its first batch and stopped at its second checkpoint, rolling that batch back;
+    # the import stays with the newer run, which resumes after row 2.
+    assert (job.status, job.rows_read, job.created_count) == ("running", 2, 2)
+    assert sorted(Customer.objects.filter(merchant=merchant).values_list("firstname", flat=True)) == ["P0", "P1"]
+    monkeypatch.setattr(import_jobs, "customer_import_csv", real_import)
+    import_jobs.run_import(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.created_count) == ("done", 6)
+    assert Customer.objects.filter(merchant=merchant).count() == 6
