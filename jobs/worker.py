@@ -49,9 +49,11 @@ class JobWorker(DatabaseWorker):
             worker_id=worker_id,
             excluded_queue_names=[],
         )
+        self.jobs_run = 0
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
         super().run_task(db_task_result)
+        self.jobs_run += 1
         if db_task_result.status == TaskResultStatus.FAILED and db_task_result.exception_class_path == STOPPING_PATH:
             DBTaskResult.objects.filter(pk=db_task_result.pk).update(
                 status=TaskResultStatus.READY, started_at=None, finished_at=None, exception_class_path="", traceback=""
@@ -120,11 +122,27 @@ class WorkerProcess:
         worker_stopping.clear()
         self.beat()
         requeue_abandoned(own=self.own_ids)
-        for worker in self.job_workers:
-            self._thread(worker.run, f"job-{worker.worker_id[-1:]}")
+        for index, worker in enumerate(self.job_workers):
+            self._thread(self._keep_running(worker), f"job-{index}")
         if self.event_worker:
             self._thread(self.event_worker.run, "events")
         self._thread(self._heartbeat_loop, "heartbeat")
+
+    def _keep_running(self, worker: JobWorker) -> Callable[[], None]:
+        """django-tasks-db's loop, started again after an error (a database restart) until the worker stops."""
+
+        def loop() -> None:
+            while not self.stopped.is_set():
+                try:
+                    worker.run()
+                except Exception:
+                    logger.exception("Job loop %s failed; starting it again after a pause", worker.worker_id)
+                    connection.close()
+                    self.stopped.wait(max(self.poll_interval, 1.0))
+                else:
+                    return
+
+        return loop
 
     def _thread(self, target: Callable[[], None], name: str) -> None:
         def main():
@@ -188,4 +206,4 @@ def run_queued_jobs() -> int:
     """Run every queued job in this thread, then return how many ran (the worker's --once, and tests)."""
     worker = JobWorker(worker_id=f"once-{os.getpid()}-{get_random_string(8)}", interval=0, batch=True)
     worker.run()
-    return worker._run_tasks
+    return worker.jobs_run
