@@ -1,13 +1,15 @@
-"""CSV imports from the portal, run in a background thread with their progress in the database.
+"""CSV imports from the portal as durable jobs: resumable, exactly once per row, cancellable.
 
-Why a thread and a row: an upload of tens of thousands of rows takes longer
-than a request should (and than gunicorn's worker timeout), so the upload
-request only saves the file, records a CustomerImport and starts a thread in
-the same process; the thread calls the one importer (customers.imports) and
-writes its progress and report to the CustomerImport row. The status page,
-served by any process, reads that row and refreshes itself while it runs. A
-process that dies mid-import leaves a row that stops moving: the status page
-says so once it has not moved for STALLED_AFTER.
+The upload request stores the file in Django's storage (`default_storage`: a folder, or a
+bucket shared by every machine), records a CustomerImport and, once that commits, queues
+`customer_import_task` (Django's Tasks API, django-tasks-db). `manage.py worker` runs it.
+
+Exactly once per row: each batch of customers is written in one transaction with the import's
+checkpoint (rows done, counts, refused rows' errors) on the CustomerImport row. A worker killed at
+any moment (SIGKILL, a deploy) leaves the last committed checkpoint; the job is queued again
+(jobs.worker.requeue_abandoned, or at once by a worker that stops gracefully) and the next run
+skips the rows up to the checkpoint and goes on. Between two batches the job looks at the
+cancel flag and at the worker's stop request.
 """
 
 import contextlib
@@ -15,104 +17,247 @@ import csv
 import dataclasses
 import datetime
 import logging
-import os
-import tempfile
-import threading
+from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections, connections, transaction
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django_tasks import task
 
 from audit.models import AuditEntry
 from audit.services import Actor
+from core.jobs import WorkerStopping, raise_if_stopping
 from core.scoping import merchant_scope
-from customers.imports import customer_import_csv
+from customers.imports import ImportReport, ImportRowError, customer_import_csv, utf8_lines
 from customers.models import CustomerImport
 
 logger = logging.getLogger(__name__)
 
 MAX_IMPORT_BYTES = 100 * 1024 * 1024
-STALLED_AFTER = datetime.timedelta(minutes=10)
+
+
+class ImportCancelled(Exception):  # noqa: N818 - a request, not an error
+    pass
+
+
+class RunSuperseded(Exception):  # noqa: N818 - a fact, not an error
+    """Another run of this import started since this one did (this one's worker was taken for dead)."""
 
 
 def import_start(*, merchant, user, upload) -> CustomerImport:
-    """Save the uploaded file aside, record the import and start it once this transaction commits.
+    """Store the uploaded file, record the import and queue its job once this transaction commits.
 
     Raises ValidationError on `file` when the upload is larger than MAX_IMPORT_BYTES.
     """
     if upload.size > MAX_IMPORT_BYTES:
         message = f"The file is larger than {filesizeformat(MAX_IMPORT_BYTES)}."
         raise ValidationError({"file": ValidationError(message, code="file_too_large")})
-    fd, path = tempfile.mkstemp(prefix="customer-import-", suffix=".csv")
-    with os.fdopen(fd, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    job = CustomerImport.objects.create(
-        merchant=merchant, created_by=user, filename=(upload.name or "upload.csv")[:255]
-    )
-    transaction.on_commit(lambda: start_in_background(job.pk, path))
+    job = CustomerImport(merchant=merchant, created_by=user, filename=(upload.name or "upload.csv")[:255])
+    job.file.save(job.filename, upload, save=False)
+    job.save()
+    transaction.on_commit(lambda: customer_import_task.enqueue(str(job.pk)))
     return job
 
 
-def _count_rows(path: str) -> int | None:
+def import_cancel(*, merchant, job: CustomerImport) -> CustomerImport:
+    """Ask the import to stop. A queued one stops now; a running one at its next batch, keeping what it committed."""
+    with transaction.atomic():
+        locked = CustomerImport.objects.select_for_update().get(merchant=merchant, pk=job.pk)
+        if locked.status in CustomerImport.FINISHED:
+            return locked
+        locked.cancel_requested = True
+        if locked.status == CustomerImport.Status.QUEUED:
+            locked.status = CustomerImport.Status.CANCELLED
+            locked.failure = "Cancelled before it started: nothing was imported."
+            locked.finished_at = timezone.now()
+        locked.save()
+    if locked.status == CustomerImport.Status.CANCELLED:
+        _remove_file(locked)
+    return locked
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    rows_done: int
+    rows_refused: int
+    rows_total: int | None
+    rows_per_second: float | None
+    seconds_left: float | None
+
+    @property
+    def percent(self) -> int | None:
+        return min(100, round(100 * self.rows_done / self.rows_total)) if self.rows_total else None
+
+
+def import_progress(job: CustomerImport, now: datetime.datetime | None = None) -> Progress:
+    """How far the import is, and its speed since its current run started (a resumed run counts from there)."""
+    now = now or timezone.now()
+    rate = seconds_left = None
+    if job.status == CustomerImport.Status.RUNNING and job.run_started_at:
+        elapsed = (now - job.run_started_at).total_seconds()
+        done = job.rows_read - job.run_rows
+        if elapsed > 0 and done > 0:
+            rate = done / elapsed
+            if job.rows_total is not None:
+                seconds_left = max(job.rows_total - job.rows_read, 0) / rate
+    return Progress(job.rows_read, job.failed_count, job.rows_total, rate, seconds_left)
+
+
+def describe_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+@task()
+def customer_import_task(import_id: str) -> None:
+    """The job `import_start` queues: run (or resume) one import to its end."""
+    run_import(import_id)
+
+
+def _count_rows(job: CustomerImport) -> int | None:
     try:
-        with open(path, encoding="utf-8", newline="") as file:
-            return max(sum(1 for cells in csv.reader(file) if cells) - 1, 0)
+        with _open_text(job) as text:
+            return max(sum(1 for cells in csv.reader(text) if cells) - 1, 0)
     except (csv.Error, UnicodeDecodeError):
         return None  # the importer reports where the file breaks
 
 
-def run_import(job_id, path: str) -> None:
-    """Run one import to its end, recording progress, report or failure on its CustomerImport."""
+@contextlib.contextmanager
+def _open_text(job: CustomerImport) -> Iterator[Iterator[str]]:
+    with default_storage.open(job.file.name, "rb") as binary:
+        yield utf8_lines(binary)
+
+
+def _saved_report(job: CustomerImport) -> ImportReport:
+    return ImportReport(
+        created=job.created_count,
+        updated=job.updated_count,
+        failed=job.failed_count,
+        errors=[ImportRowError(line=row["line"], errors=row["errors"]) for row in job.errors],
+        rows_read=job.rows_read,
+    )
+
+
+def _report_fields(report: ImportReport) -> dict:
+    return {
+        "rows_read": report.rows_read,
+        "created_count": report.created,
+        "updated_count": report.updated,
+        "failed_count": report.failed,
+        "errors": [dataclasses.asdict(row) for row in report.errors],
+    }
+
+
+def _actor(job: CustomerImport) -> Actor:
+    user = job.created_by
+    return Actor.for_user(user, AuditEntry.Door.PORTAL) if user else Actor(AuditEntry.Door.PORTAL, "user:deleted")
+
+
+def run_import(import_id) -> None:
+    """Run or resume one import, recording checkpoints, then its report, failure or cancellation."""
     # A background job: found by its id, then run in its merchant's scope.
-    jobs = CustomerImport.objects.with_scopes_disabled().filter(pk=job_id)
+    jobs = CustomerImport.objects.with_scopes_disabled().filter(pk=import_id)
+    job = jobs.select_related("merchant", "created_by").first()
+    if job is None or job.status in CustomerImport.FINISHED:
+        return  # queued twice, or cancelled meanwhile
+    # Only a job still waiting or running, and not cancelled meanwhile, starts (import_cancel may race with this).
+    started = jobs.filter(
+        status__in=(CustomerImport.Status.QUEUED, CustomerImport.Status.RUNNING), cancel_requested=False
+    ).update(
+        status=CustomerImport.Status.RUNNING, run_started_at=timezone.now(), run_rows=F("rows_read"), runs=F("runs") + 1
+    )
+    # The checkpoint as this run's fence left it: the run it supersedes can commit no batch after it.
+    job = jobs.select_related("merchant", "created_by").get()
+    if not started:
+        if job.status not in CustomerImport.FINISHED:
+            _finish(jobs, job, CustomerImport.Status.CANCELLED, _cancelled_note(job.rows_read))
+        return
+    run = jobs.filter(runs=job.runs)
     try:
-        job = jobs.select_related("merchant", "created_by").get()
-        jobs.update(rows_total=_count_rows(path))
-        user = job.created_by
-        actor = Actor.for_user(user, AuditEntry.Door.PORTAL) if user else Actor(AuditEntry.Door.PORTAL, "user:deleted")
-        with open(path, encoding="utf-8", newline="") as file, merchant_scope(job.merchant):
+        if job.rows_total is None:
+            jobs.update(rows_total=_count_rows(job))
+
+        def checkpoint(report: ImportReport) -> None:
+            # Fenced: in the batch's transaction, and only while this is the import's latest run. A
+            # worker taken for dead (a pause longer than its lease) whose job was started again
+            # elsewhere rolls its batch back here instead of writing those rows a second time.
+            if not run.update(**_report_fields(report), updated_at=timezone.now()):
+                raise RunSuperseded
+
+        def between_batches(report: ImportReport) -> None:
+            raise_if_stopping()
+            if jobs.filter(cancel_requested=True).exists():
+                raise ImportCancelled
+
+        with _open_text(job) as text, merchant_scope(job.merchant):
             report = customer_import_csv(
                 merchant=job.merchant,
-                file=file,
-                actor=actor,
-                progress=lambda rows_read: jobs.update(rows_read=rows_read, updated_at=timezone.now()),
+                file=text,
+                actor=_actor(job),
+                progress=between_batches,
+                resume=_saved_report(job),
+                checkpoint=checkpoint,
             )
-        jobs.update(
-            status=CustomerImport.Status.DONE,
-            created_count=report.created,
-            failed_count=report.failed,
-            errors=[dataclasses.asdict(row) for row in report.errors],
-            finished_at=timezone.now(),
-            updated_at=timezone.now(),
-        )
+    except WorkerStopping:
+        raise  # the worker queues the job again; the next run resumes at the checkpoint
+    except RunSuperseded:
+        logger.warning("Customer import %s: a newer run took over; this run stops without writing.", import_id)
+        return
+    except ImportCancelled:
+        done = jobs.values_list("rows_read", flat=True).get()
+        _finish(run, job, CustomerImport.Status.CANCELLED, _cancelled_note(done))
+        return
     except Exception:
-        logger.exception("Customer import %s failed", job_id)
-        jobs.update(
-            status=CustomerImport.Status.FAILED,
-            failure="An unexpected error stopped the import. Rows saved before it are kept; "
+        logger.exception("Customer import %s failed", import_id)
+        _finish(
+            run,
+            job,
+            CustomerImport.Status.FAILED,
+            "An unexpected error stopped the import. Rows saved before it are kept; "
             "check the customer list before importing the file again.",
-            finished_at=timezone.now(),
-            updated_at=timezone.now(),
         )
-    finally:
-        with contextlib.suppress(OSError):
-            os.remove(path)
+        return
+    if report.fatal:
+        _finish(run, job, CustomerImport.Status.FAILED, _fatal_note(report), **_report_fields(report))
+    else:
+        _finish(run, job, CustomerImport.Status.DONE, "", **_report_fields(report))
 
 
-def _thread_main(job_id, path: str) -> None:
-    close_old_connections()
-    try:
-        run_import(job_id, path)
-    finally:
-        # The thread's own database connection would otherwise stay open.
-        connections.close_all()
+def _cancelled_note(rows_done: int) -> str:
+    return (
+        f"Cancelled after {rows_done:,} rows. The customers imported from those rows are kept; "
+        "the rest of the file was not imported."
+    )
 
 
-def start_in_background(job_id, path: str) -> None:
-    threading.Thread(target=_thread_main, args=(job_id, path), name=f"customer-import-{job_id}", daemon=True).start()
+def _fatal_note(report: ImportReport) -> str:
+    fatal = report.fatal
+    reasons = " ".join(error["message"] for error in fatal.errors)
+    where = f"Line {fatal.line}: {reasons}"
+    if fatal.line == 1 or not (report.created or report.updated):
+        return f"The file could not be imported. {where} Nothing was imported."
+    return (
+        f"The file could not be read to its end. {where} The {report.created + report.updated:,} rows before "
+        "it were imported and are kept; fix the file and import only the rest."
+    )
 
 
-def is_stalled(job: CustomerImport) -> bool:
-    return job.status == CustomerImport.Status.RUNNING and timezone.now() - job.updated_at > STALLED_AFTER
+def _finish(jobs, job: CustomerImport, status: str, note: str, **fields) -> None:
+    now = timezone.now()
+    if jobs.update(status=status, failure=note, finished_at=now, updated_at=now, **fields):
+        _remove_file(job)
+
+
+def _remove_file(job: CustomerImport) -> None:
+    """The uploaded file holds personal data: it goes once the import is over, whatever the outcome."""
+    if job.file.name:
+        default_storage.delete(job.file.name)

@@ -9,8 +9,15 @@ custom fields, the `customer.created` outbox event with its deliveries, and an
 audit entry each: the rows `customer_create` writes), bad rows are reported
 with their line in the file and every reason, and never stop the good ones.
 
-Each batch commits on its own: an import cut short keeps the batches that committed, i.e. every
-batch before the one that failed and possibly the one written beside it.
+A `customer_id` column (an export has one) makes a row with an id an update of that customer of
+this merchant, through `customer_update` (the file's columns are set, an empty cell clears; an
+empty custom field cell removes that field); a row with an empty `customer_id` is a new customer,
+and an id that is not one of this merchant's customers is a refused row. `created_at` and
+`updated_at` columns (an export has them) are read-only and ignored.
+
+Each batch commits on its own: an import cut short keeps the batches that committed. With a
+`checkpoint` (the portal's resumable job, customers/import_jobs.py) each batch is written in this
+thread, in one transaction with the checkpoint, so the import can resume after it exactly.
 """
 
 import collections
@@ -18,24 +25,35 @@ import csv
 import dataclasses
 import difflib
 import re
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TextIO
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEntry
 from audit.services import Actor
+from core.ids import parse_uuid
 from customers.error_paths import custom_field_error_index
 from customers.models import Customer, CustomField
-from customers.services import RECORD_FIELDS, NewCustomerRows, new_customer_rows, new_customers_write_many
+from customers.services import (
+    RECORD_FIELDS,
+    NewCustomerRows,
+    customer_update,
+    new_customer_rows,
+    new_customers_write_many,
+)
 from customers.validation import CUSTOM_FIELD_NAME_RE, CUSTOM_FIELD_TYPES, CustomerData, clean_customer_payload
 from events.models import CustomerEvent, EventDelivery
 from merchants.models import Merchant
 
 STANDARD_COLUMNS = RECORD_FIELDS  # firstname, lastname, email, company, address_country
+ID_COLUMN = "customer_id"
+# Written by an export, never taken from a file.
+READ_ONLY_COLUMNS = ("created_at", "updated_at")
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BATCH_SIZE = 5000
@@ -60,12 +78,17 @@ class ImportRowError:
 class ImportReport:
     """What an import did. `errors` holds the first MAX_REPORTED_ERRORS bad lines.
 
-    A bad header is reported as an error on line 1 and nothing is imported.
+    `fatal` is set when the file itself is unusable (not UTF-8, not CSV, a bad header): the
+    import failed there, at that line; rows before it that were imported stay imported.
+    `rows_read` counts the data rows done (imported, updated or refused).
     """
 
     created: int = 0
+    updated: int = 0
     failed: int = 0
     errors: list[ImportRowError] = dataclasses.field(default_factory=list)
+    fatal: ImportRowError | None = None
+    rows_read: int = 0
 
     def add_error(self, line: int, errors: list[dict[str, Any]]) -> None:
         self.failed += 1
@@ -108,7 +131,7 @@ def _parse_header(cells: list[str]) -> tuple[list[_Column], list[dict[str, Any]]
             continue
         name, has_type, type_ = header.partition(":")
         name, type_ = name.strip(), type_.strip() or "string"
-        if not has_type and name.lower() in STANDARD_COLUMNS:
+        if not has_type and name.lower() in (*STANDARD_COLUMNS, ID_COLUMN, *READ_ONLY_COLUMNS):
             column = _Column(header=header, name=name.lower(), type=None)
         elif not CUSTOM_FIELD_NAME_RE.match(name):
             suggestion = _standard_suggestion(name)
@@ -166,15 +189,23 @@ def cell_value(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_TRIGGERS + ("'",)) else cell
 
 
-def _payload(columns: list[_Column], cells: list[str]) -> tuple[dict[str, Any], list[_Column]]:
-    """The API-shaped payload of a row, and the columns of its custom fields in payload order."""
+def _payload(columns: list[_Column], cells: list[str], *, update: bool = False) -> tuple[dict[str, Any], list[_Column]]:
+    """The API-shaped payload of a row, and the columns of its custom fields in payload order.
+
+    For an update (`update`), an empty custom field cell removes that field (`"value": null`).
+    """
     payload: dict[str, Any] = {}
     custom_fields, custom_columns = [], []
     for column, cell in zip(columns, map(cell_value, cells), strict=True):
+        if column.name in (ID_COLUMN, *READ_ONLY_COLUMNS) and column.type is None:
+            continue
         if column.type is None:
-            payload[column.name] = cell
+            payload[column.name] = cell if cell != "" or not update else None
         elif cell != "":
             custom_fields.append({"name": column.name, "type": column.type, "value": cell})
+            custom_columns.append(column)
+        elif update:
+            custom_fields.append({"name": column.name, "value": None})
             custom_columns.append(column)
     if custom_fields:
         payload["options"] = {"custom_fields": custom_fields}
@@ -228,8 +259,8 @@ class _Writer:
     it, in this thread).
     """
 
-    def __init__(self):
-        threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+    def __init__(self, *, threads: bool = True):
+        threaded = threads and connection.vendor == "postgresql" and not connection.in_atomic_block
         # One executor (one thread, one connection) per writer, used in turn.
         self.executors = (
             [ThreadPoolExecutor(max_workers=1, thread_name_prefix="import") for _ in range(WRITERS)] if threaded else []
@@ -264,42 +295,87 @@ class _Writer:
 def customer_import_csv(
     *,
     merchant: Merchant,
-    file: TextIO,
+    file: Iterable[str],
     actor: Actor,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[ImportReport], None] | None = None,
+    resume: ImportReport | None = None,
+    checkpoint: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Import customers of `merchant` from CSV text; see the module docstring for the format.
 
-    `file` should be opened with `newline=""` (quoted cells may hold line
-    breaks). `progress`, when given, is called every BATCH_SIZE rows and at the
-    end with the number of data rows read so far. A file that cannot be read further (bad encoding,
-    broken quoting) is reported on the line where reading stopped; the rows
-    before it are kept.
+    `file` is text lines: a file opened with `newline=""` (quoted cells may hold line breaks), or
+    `utf8_lines(binary file)`, which reports a bad byte on its own line. `progress`,
+    when given, is called with the report so far after every batch (BATCH_SIZE data rows) and at
+    the end; it may raise to stop the import between two batches (the batches before stay
+    committed). A file that cannot be read (bad encoding, broken quoting, a bad
+    header) sets `fatal` with the line where reading stopped; the rows before it are kept.
+
+    Resumable imports: `checkpoint(report)` is called inside each batch's transaction, after its
+    rows are written, to record the report so far; `resume` is that recorded report, and the
+    import then skips the `resume.rows_read` data rows it already did and goes on from there.
     """
-    report = ImportReport()
-    reader = csv.reader(file)
+    report = dataclasses.replace(resume, errors=list(resume.errors)) if resume else ImportReport()
+    # strict: a quote that opens a cell and is never closed properly is an error at its row,
+    # not a cell that silently swallows the rest of the file.
+    reader = csv.reader(file, strict=True)
     try:
         header = next(reader, None)
     except (csv.Error, UnicodeDecodeError) as exc:
-        report.errors.append(ImportRowError(line=1, errors=[_unreadable(exc)]))
+        report.fatal = ImportRowError(line=1, errors=[_unreadable(exc)])
         return report
     if not header:
         message = f"The file is empty: its first line must be a header such as {','.join(STANDARD_COLUMNS)}."
-        report.errors.append(ImportRowError(line=1, errors=[_error(None, "empty_file", message)]))
+        report.fatal = ImportRowError(line=1, errors=[_error(None, "empty_file", message)])
         return report
     columns, header_errors = _parse_header(header)
     if header_errors:
-        report.errors.append(ImportRowError(line=1, errors=header_errors))
+        report.fatal = ImportRowError(line=1, errors=_semicolons(header) or header_errors)
         return report
 
-    writer = _Writer()
+    writer = _Writer(threads=checkpoint is None)
     try:
-        _import_rows(reader, columns, merchant=merchant, actor=actor, writer=writer, report=report, progress=progress)
+        _import_rows(
+            reader,
+            columns,
+            merchant=merchant,
+            actor=actor,
+            writer=writer,
+            report=report,
+            progress=progress,
+            checkpoint=checkpoint,
+        )
     finally:
         writer.close()
+    report.errors.sort(key=lambda row: row.line)
     if report.created >= ANALYZE_AFTER and connection.vendor == "postgresql":
         _analyze(report.created)
     return report
+
+
+def utf8_lines(binary: Iterable[bytes]) -> Iterator[str]:
+    """The lines of a binary file decoded one at a time, so that a bad byte is reported on its own line.
+
+    (A text wrapper decodes thousands of lines at once: its error would name the line being parsed.)
+    A UTF-8 byte order mark at the start is dropped.
+    """
+    encoding = "utf-8-sig"
+    for line in binary:
+        yield line.decode(encoding)
+        encoding = "utf-8"
+
+
+def _semicolons(header: list[str]) -> list[dict[str, Any]]:
+    """The one error to show for a header written with semicolons (a spreadsheet's "CSV" in many locales)."""
+    if len(header) == 1 and header[0].count(";") >= 1:
+        return [
+            _error(
+                None,
+                "semicolon_separated",
+                "The values are separated by semicolons (;), not commas. Save the file as CSV with commas "
+                '(in a spreadsheet: "CSV UTF-8 (comma delimited)") and upload it again.',
+            )
+        ]
+    return []
 
 
 def _analyze(added: int) -> None:
@@ -321,23 +397,50 @@ def _analyze(added: int) -> None:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
-def _import_rows(reader, columns, *, merchant, actor, writer: _Writer, report: ImportReport, progress) -> None:
-    batch: list[CustomerData] = []
+@dataclasses.dataclass
+class _Update:
+    line: int
+    customer_id: uuid.UUID
+    payload: dict[str, Any]
+    custom_columns: list[_Column]
+
+
+def _import_rows(
+    reader, columns, *, merchant, actor, writer: _Writer, report: ImportReport, progress, checkpoint
+) -> None:
+    creates: list[CustomerData] = []
+    updates: list[_Update] = []
+    has_id = any(column.name == ID_COLUMN and column.type is None for column in columns)
+    id_position = next((i for i, c in enumerate(columns) if c.name == ID_COLUMN and c.type is None), None)
+    skip = report.rows_read  # rows a previous run did (resume)
     read = 0
     rows = _rows(reader)
+
+    def flush() -> None:
+        batch = _Batch(creates=list(creates), updates=list(updates))
+        creates.clear()
+        updates.clear()
+        _write_batch(
+            batch, merchant=merchant, actor=actor, writer=writer, report=report, read=read, checkpoint=checkpoint
+        )
+        if progress:
+            progress(report)
+
     while True:
+        row_start = reader.line_num + 1
         try:
             item = next(rows, None)
         except (csv.Error, UnicodeDecodeError) as exc:
-            report.add_error(reader.line_num + 1, [_unreadable(exc)])
+            # A broken row is reported where it starts; a line that does not decode, where it is.
+            where = reader.line_num + 1 if isinstance(exc, UnicodeDecodeError) else row_start
+            report.fatal = ImportRowError(line=where, errors=[_unreadable(exc)])
             item = None
         if item is None:
             break
         line, cells = item
         read += 1
-        # Before the checks below, whose `continue` would skip it when the row ending a batch is bad.
-        if progress and read % BATCH_SIZE == 0:
-            progress(read)
+        if read <= skip:
+            continue
         if len(cells) != len(columns):
             report.add_error(
                 line,
@@ -349,26 +452,83 @@ def _import_rows(reader, columns, *, merchant, actor, writer: _Writer, report: I
                     )
                 ],
             )
-            continue
-        payload, custom_columns = _payload(columns, cells)
-        try:
-            batch.append(clean_customer_payload(payload))
-        except ValidationError as exc:
-            report.add_error(line, _row_errors(exc, custom_columns))
-            continue
-        if len(batch) >= BATCH_SIZE:
-            writer.write(_prepare_batch(merchant=merchant, actor=actor, batch=batch))
-            report.created += len(batch)
-            batch = []
-    if batch:
-        writer.write(_prepare_batch(merchant=merchant, actor=actor, batch=batch))
-        report.created += len(batch)
+        elif has_id and (raw_id := cell_value(cells[id_position]).strip()):
+            customer_id = parse_uuid(raw_id)
+            if customer_id is None:
+                report.add_error(line, [_unknown_customer(raw_id)])
+            else:
+                payload, custom_columns = _payload(columns, cells, update=True)
+                updates.append(_Update(line, customer_id, payload, custom_columns))
+        else:
+            payload, custom_columns = _payload(columns, cells)
+            try:
+                creates.append(clean_customer_payload(payload))
+            except ValidationError as exc:
+                report.add_error(line, _row_errors(exc, custom_columns))
+        if read % BATCH_SIZE == 0:
+            flush()
+    if read > report.rows_read or creates or updates:
+        flush()
     writer.wait()
-    if progress:
-        progress(read)
+
+
+@dataclasses.dataclass
+class _Batch:
+    creates: list[CustomerData]
+    updates: list[_Update]
+
+
+def _write_batch(batch: _Batch, *, merchant, actor, writer: _Writer, report: ImportReport, read: int, checkpoint):
+    """Write one batch: its new customers, its updates, and (resumable imports) the checkpoint, at once."""
+    rows = _prepare_batch(merchant=merchant, actor=actor, batch=batch.creates) if batch.creates else None
+    if checkpoint is None:
+        if rows:
+            writer.write(rows)
+        report.created += len(batch.creates)
+        _apply_updates(batch.updates, merchant=merchant, actor=actor, report=report)
+        report.rows_read = read
+        return
+    with transaction.atomic():
+        if rows:
+            new_customers_write_many(rows)
+        _apply_updates(batch.updates, merchant=merchant, actor=actor, report=report)
+        report.created += len(batch.creates)
+        report.rows_read = read
+        checkpoint(report)
+
+
+def _apply_updates(updates: list[_Update], *, merchant, actor, report: ImportReport) -> None:
+    if not updates:
+        return
+    ids = {update.customer_id for update in updates}
+    found = {customer.pk: customer for customer in Customer.objects.filter(merchant=merchant, pk__in=ids)}
+    for update in updates:
+        customer = found.get(update.customer_id)
+        if customer is None:
+            report.add_error(update.line, [_unknown_customer(str(update.customer_id))])
+            continue
+        try:
+            customer_update(customer=customer, data=update.payload, actor=actor)
+        except ValidationError as exc:
+            report.add_error(update.line, _row_errors(exc, update.custom_columns))
+        else:
+            report.updated += 1
+
+
+def _unknown_customer(raw_id: str) -> dict[str, Any]:
+    return _error(
+        ID_COLUMN,
+        "unknown_customer",
+        f"'{raw_id[:64]}' is not the customer_id of one of your customers. Leave customer_id empty to create "
+        "a new customer; a customer_id updates that customer.",
+    )
 
 
 def _unreadable(exc: Exception) -> dict[str, Any]:
     if isinstance(exc, UnicodeDecodeError):
         return _error(None, "invalid_encoding", "The file is not valid UTF-8 text from here on; reading stopped.")
-    return _error(None, "invalid_csv", f"The CSV cannot be read from here on ({exc}); reading stopped.")
+    return _error(
+        None,
+        "invalid_csv",
+        f'This is not valid CSV from here on ({exc}): check the quotes (") of this row. Reading stopped here.',
+    )

@@ -105,29 +105,53 @@ class CustomField(models.Model):
         return f"{self.name}={self.value}"
 
 
-class CustomerImport(models.Model):
-    """One CSV upload from the portal: its progress while it runs, then its report.
+def _import_path(instance, filename: str) -> str:
+    return f"imports/{instance.merchant_id}/{instance.pk}.csv"
 
-    The import itself runs in a background thread (see customers/import_jobs.py);
-    this row is how the status page, in any process, sees how far it got.
+
+def _export_path(instance, filename: str) -> str:
+    return f"exports/{instance.merchant_id}/{instance.pk}.csv"
+
+
+class CustomerImport(models.Model):
+    """One CSV upload from the portal: the file, its checkpoint and progress while it runs, then its report.
+
+    The import is a job (customers/import_jobs.py) run by `manage.py worker`. The uploaded
+    file is in Django's storage, so any worker on any machine can run it. Each batch of
+    customers commits together with the checkpoint here (`rows_read`, the counts and the
+    refused rows' errors), so an import stopped at any moment resumes after its last
+    checkpoint: every good row is imported exactly once.
     """
 
     class Status(models.TextChoices):
+        QUEUED = "queued"
         RUNNING = "running"
         DONE = "done"
         FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="customer_imports")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     filename = models.CharField(max_length=255)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    file = models.FileField(upload_to=_import_path, max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     rows_total = models.PositiveIntegerField(null=True, blank=True, help_text="Data rows in the file, counted first")
-    rows_read = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(
+        default=0, help_text="Checkpoint: data rows of the file done (imported or refused) and committed"
+    )
     created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text="[{line, errors: [{field, code, message}]}]")
     failure = models.TextField(blank=True, default="", help_text="Why the import stopped, when it did")
+    cancel_requested = models.BooleanField(default=False)
+    # Rows per second since the current run started, resumed or not: (rows_read - run_rows) / elapsed.
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    run_rows = models.PositiveIntegerField(default=0, help_text="rows_read when the current run started")
+    runs = models.PositiveSmallIntegerField(default=0, help_text="Times a worker started or resumed it")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -140,3 +164,40 @@ class CustomerImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"
+
+
+class CustomerExport(models.Model):
+    """One CSV export from the portal, written by a job into Django's storage and downloaded through the portal.
+
+    The file is a copy of personal data: it is deleted EXPORT_RETENTION_HOURS after it was written
+    (customers.export_jobs.exports_expire, run by the worker), so a deleted customer does not live on in it.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        EXPIRED = "expired"  # its file was deleted after EXPORT_RETENTION_HOURS
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="customer_exports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    filters = models.JSONField(default=dict, blank=True, help_text="The customer list's filters, as the form sent them")
+    file = models.FileField(upload_to=_export_path, max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_written = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(merchant="merchant")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["merchant", "-created_at"], name="customer_export_recent")]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.status})"

@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Lower
 
 from core.ids import parse_uuid
-from customers.models import Customer, CustomerImport, CustomField
+from customers.models import Customer, CustomerExport, CustomerImport, CustomField
 from customers.search import fold, search_condition
 from customers.sql import customer_with_custom_fields
 from merchants.models import Merchant
@@ -49,6 +49,18 @@ def customer_import_get(*, merchant: Merchant, import_id) -> CustomerImport:
 
 def customer_imports_recent(*, merchant: Merchant, limit: int = 10) -> list[CustomerImport]:
     return list(CustomerImport.objects.filter(merchant=merchant).select_related("created_by")[:limit])
+
+
+def customer_export_get(*, merchant: Merchant, export_id) -> CustomerExport:
+    """The merchant's export; CustomerExport.DoesNotExist for a malformed, unknown or foreign id."""
+    pk = parse_uuid(export_id)
+    if pk is None:
+        raise CustomerExport.DoesNotExist
+    return CustomerExport.objects.get(merchant=merchant, pk=pk)
+
+
+def customer_exports_recent(*, merchant: Merchant, limit: int = 10) -> list[CustomerExport]:
+    return list(CustomerExport.objects.filter(merchant=merchant).select_related("created_by")[:limit])
 
 
 def _with_custom_fields(customers: QuerySet[Customer]) -> QuerySet[Customer]:

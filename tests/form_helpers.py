@@ -45,6 +45,6 @@ def form_data(**overrides) -> dict:
     return data
 
 
-def upload(client, text: str, name: str = "customers.csv", **extra):
-    file = SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+def upload(client, text: str | bytes, name: str = "customers.csv", **extra):
+    file = SimpleUploadedFile(name, text if isinstance(text, bytes) else text.encode(), content_type="text/csv")
     return client.post("/portal/imports/", {"file": file}, **extra)

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from customers import import_jobs
 from customers.models import Customer
 from tests.api_helpers import URL, detail_url, send
 from tests.db_scan import columns_holding
 from tests.form_helpers import customer_post, form_data, upload
+from tests.jobs import run_jobs
 
 MARKER = "erasure-probe"
 
@@ -42,13 +42,8 @@ def test_the_scan_finds_a_live_customers_email_and_custom_field(merchant, api_cl
     assert "customers_customfield.value" in columns_holding(secret("live"))
 
 
-@pytest.fixture
-def run_imports_inline(monkeypatch):
-    monkeypatch.setattr(import_jobs, "start_in_background", import_jobs.run_import)
-
-
 def test_no_copy_of_a_deleted_customers_data_remains_in_any_table(
-    merchant, api_client, portal_staff_client, admin_site_client, run_imports_inline, django_capture_on_commit_callbacks
+    merchant, api_client, portal_staff_client, admin_site_client, django_capture_on_commit_callbacks
 ):
     def api_body(door):
         return {
@@ -93,6 +88,7 @@ def test_no_copy_of_a_deleted_customers_data_remains_in_any_table(
     # Portal CSV import.
     with django_capture_on_commit_callbacks(execute=True):
         upload(portal_staff_client, f"firstname,email,note\r\nAlan,{email('import')},{secret('import')}\r\n")
+    run_jobs()
     imported = Customer.objects.get(email=email("import"))
 
     # Admin: add (email only, so the admin history names it by its email), then change.

@@ -76,7 +76,7 @@ def test_an_installation_from_before_the_redesign_keeps_its_rows_and_permissions
 
 
 def test_existing_customers_are_found_by_search_after_the_search_migration(migrator):
-    old = migrator.apply_initial_migration([("customers", "0005_move_outbox_audit_idempotency")]).apps
+    old = migrator.apply_initial_migration([("customers", "0006_durable_import_jobs")]).apps
     merchant = old.get_model("merchants", "Merchant").objects.create(name="Acme")
     Customer = old.get_model("customers", "Customer")
     emile = Customer.objects.create(
@@ -85,7 +85,7 @@ def test_existing_customers_are_found_by_search_after_the_search_migration(migra
     nameless = Customer.objects.create(customer_id=uuid.uuid4(), merchant=merchant, email="x@example.com")
     old.get_model("customers", "CustomField").objects.create(customer=emile, name="tier", value="3")
 
-    new = migrator.apply_tested_migration([("customers", "0006_customer_search")]).apps
+    new = migrator.apply_tested_migration([("customers", "0007_customer_search")]).apps
 
     Customer = new.get_model("customers", "Customer")
     assert Customer.objects.get(pk=emile.pk).search_text == " emile muller\n muller emile\n strasse ag"

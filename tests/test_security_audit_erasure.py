@@ -16,6 +16,7 @@ from events.models import CustomerEvent
 from events.services import webhook_endpoint_create
 from tests.db_scan import columns_holding
 from tests.form_helpers import customer_post, form_data
+from tests.jobs import portal_export
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,9 @@ def test_deleting_through_the_api_leaves_no_copy_anywhere(api_client, merchant, 
     assert CustomerEvent.objects.filter(customer_id=customer_id, type="customer.deleted").exists()
 
 
-def test_deleting_through_the_portal_leaves_no_copy_anywhere(portal_admin_client, merchant, webhook):
+def test_deleting_through_the_portal_leaves_no_copy_anywhere(
+    portal_admin_client, merchant, webhook, django_capture_on_commit_callbacks
+):
     created = portal_admin_client.post(
         "/portal/customers/new/",
         form_data(
@@ -88,7 +91,7 @@ def test_deleting_through_the_portal_leaves_no_copy_anywhere(portal_admin_client
     )
     assert edited.status_code == 302
     portal_admin_client.get(f"/portal/customers/{customer.pk}/")
-    b"".join(portal_admin_client.get("/portal/customers/export.csv").streaming_content)
+    b"".join(portal_export(portal_admin_client, django_capture_on_commit_callbacks).streaming_content)
 
     deleted = portal_admin_client.post(f"/portal/customers/{customer.pk}/delete/")
 

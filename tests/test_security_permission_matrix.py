@@ -16,11 +16,13 @@ import json
 
 import pytest
 from django.contrib import admin
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from customers.models import CustomerImport, CustomField
+from customers.models import CustomerExport, CustomerImport, CustomField
 from customers.services import customer_create
 from events.models import CustomerEvent, EventDelivery, WebhookEndpoint
 from events.services import webhook_endpoint_create
@@ -73,6 +75,11 @@ CLASSIFIED: dict[str, Rule] = {
     "portal:import_upload": PORTAL,
     "portal:import_status": PORTAL,
     "portal:import_errors": PORTAL,
+    "portal:import_status_json": PORTAL,
+    "portal:import_cancel": PORTAL,  # staff may cancel their merchant's imports
+    "portal:export_status": PORTAL,
+    "portal:export_status_json": PORTAL,
+    "portal:export_download": PORTAL,
     "portal:client_list": PORTAL_ADMIN,
     "portal:client_revoke": PORTAL_ADMIN,
     "portal:staff_list": PORTAL_ADMIN,
@@ -131,6 +138,7 @@ class World:
     client: OAuthClient
     membership: MerchantMembership
     customer_import: CustomerImport
+    customer_export: CustomerExport
     delivery: EventDelivery
     marker: str  # appears in this merchant's customer data only
 
@@ -142,8 +150,17 @@ class World:
             "client_pk": str(self.client.pk),
             "membership_pk": str(self.membership.pk),
             "import_id": str(self.customer_import.pk),
+            "export_id": str(self.customer_export.pk),
             "delivery_id": str(self.delivery.pk),
         }
+
+
+def finished_export(merchant, marker: str) -> CustomerExport:
+    """A finished export whose file in storage holds this merchant's marker."""
+    export = CustomerExport(merchant=merchant, status=CustomerExport.Status.DONE)
+    export.file.name = default_storage.save(f"exports/{merchant.pk}/{export.pk}.csv", ContentFile(f"{marker}\r\n"))
+    export.save()
+    return export
 
 
 def build_world(merchant, marker: str) -> World:
@@ -165,6 +182,7 @@ def build_world(merchant, marker: str) -> World:
         client=oauth_client_create(merchant=merchant, name=f"{marker} client").client,
         membership=MembershipFactory(merchant=merchant, role="staff", user__username=f"{marker.lower()}.staff@x.org"),
         customer_import=CustomerImport.objects.create(merchant=merchant, filename=f"{marker}.csv"),
+        customer_export=finished_export(merchant, marker),
         delivery=EventDelivery.objects.filter(event__merchant=merchant).first(),
         marker=marker,
     )
@@ -190,6 +208,7 @@ def snapshot(world: World) -> dict:
         "clients": list(OAuthClient.objects.filter(merchant=merchant).order_by("pk").values()),
         "members": list(MerchantMembership.objects.filter(merchant=merchant).order_by("pk").values()),
         "imports": list(CustomerImport.objects.filter(merchant=merchant).order_by("pk").values()),
+        "exports": list(CustomerExport.objects.filter(merchant=merchant).order_by("pk").values()),
         "deliveries": list(EventDelivery.objects.filter(event__merchant=merchant).order_by("pk").values()),
         "events": CustomerEvent.objects.filter(merchant=merchant).count(),
     }
@@ -244,6 +263,7 @@ def b_only_strings(world: World) -> list[str]:
         str(world.endpoint.pk),
         world.client.client_id,
         str(world.customer_import.pk),
+        str(world.customer_export.pk),
     ]
 
 

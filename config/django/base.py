@@ -28,6 +28,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    # Django's Tasks API (backport) and its database queue: the background jobs (config/settings/tasks.py).
+    "django_tasks",
+    "django_tasks_db",
     # The project's apps, lowest layer first (README, Architecture).
     "core",
     "merchants",
@@ -36,6 +39,7 @@ INSTALLED_APPS = [
     "events",
     "customers",
     "portal",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -105,8 +109,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded imports and finished exports (never a machine's /tmp: any worker on any machine reads them).
+# A folder by default; in production with several machines, an S3-compatible bucket through
+# django-storages: FILE_STORAGE_BACKEND=storages.backends.s3.S3Storage and FILE_STORAGE_OPTIONS as JSON
+# (docs/operations.md, "Files: imports and exports"). Never served as static or media URLs: only
+# through the portal's views, which check the merchant.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": env.str("FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json("FILE_STORAGE_OPTIONS", default={}),
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
@@ -125,3 +138,4 @@ from config.settings.logging import *  # noqa: E402, F403
 from config.settings.login import *  # noqa: E402, F403
 from config.settings.oauth import *  # noqa: E402, F403
 from config.settings.security import *  # noqa: E402, F403
+from config.settings.tasks import *  # noqa: E402, F403

@@ -12,6 +12,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_H
 # counter is then never a query or a round trip, and the root conftest.py empties it before
 # every test. The tests of the Redis cache configure it themselves.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+# Uploads and exports of the test run in a folder of their own (set MEDIA_ROOT to keep them elsewhere).
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT") or os.path.join(
+    tempfile.gettempdir(), f"customer-vault-test-media-{os.getpid()}"
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,5 +1,6 @@
 """The CSV bulk import: the API's rules per row, line numbers for bad rows, the same rows as a create."""
 
+import copy
 import io
 import json
 
@@ -98,12 +99,12 @@ def test_a_row_with_the_wrong_number_of_cells_is_reported(merchant):
         ("firstname,,email", "column 2", "blank_header", "no header"),
     ],
 )
-def test_a_bad_header_is_reported_on_line_1_and_nothing_is_imported(merchant, header, column, code, hint):
+def test_a_bad_header_fails_the_import_on_line_1_and_nothing_is_imported(merchant, header, column, code, hint):
     report = import_text(merchant, f"{header}\nAda,x,y\n")
 
-    assert (report.created, report.failed) == (0, 0)
-    assert [row.line for row in report.errors] == [1]
-    (error,) = report.errors[0].errors
+    assert (report.created, report.failed, report.errors) == (0, 0, [])
+    assert report.fatal.line == 1
+    (error,) = report.fatal.errors
     assert (error["field"], error["code"]) == (column, code)
     assert hint in error["message"]
     assert not Customer.objects.exists()
@@ -120,7 +121,7 @@ def test_an_empty_file_is_reported(merchant):
     report = import_text(merchant, "")
 
     assert report.created == 0
-    assert [(row.line, row.errors[0]["code"]) for row in report.errors] == [(1, "empty_file")]
+    assert (report.fatal.line, report.fatal.errors[0]["code"]) == (1, "empty_file")
 
 
 def test_each_imported_customer_gets_the_event_deliveries_and_audit_entry_a_create_writes(merchant):
@@ -160,7 +161,9 @@ def test_rows_are_written_in_batches_and_progress_is_reported(merchant, monkeypa
     monkeypatch.setattr("customers.imports.BATCH_SIZE", 2)
     seen = []
 
-    report = import_text(merchant, "firstname\n" + "".join(f"row{i}\n" for i in range(5)), progress=seen.append)
+    report = import_text(
+        merchant, "firstname\n" + "".join(f"row{i}\n" for i in range(5)), progress=lambda r: seen.append(r.rows_read)
+    )
 
     assert report.created == 5
     assert seen[-1] == 5
@@ -173,7 +176,9 @@ def test_progress_is_reported_when_the_row_ending_a_batch_is_bad(merchant, monke
     seen = []
 
     # Rows 2 and 4 are bad: one has no name at all, the other too many cells.
-    report = import_text(merchant, 'firstname\nrow0\n""\nrow2\na,b\nrow4\n', progress=seen.append)
+    report = import_text(
+        merchant, 'firstname\nrow0\n""\nrow2\na,b\nrow4\n', progress=lambda r: seen.append(r.rows_read)
+    )
 
     assert (report.created, report.failed) == (3, 2)
     assert seen == [2, 4, 5]
@@ -219,7 +224,8 @@ def test_the_command_imports_and_prints_a_summary_and_the_bad_rows(merchant, tmp
     assert "1 bad rows" in out.getvalue()
     assert "line 3: email: Must be a valid email address. [invalid_email]" in out.getvalue()
     # Progress goes to stderr, as plain lines when it is not a terminal.
-    assert "rows read" in err.getvalue()
+    assert "2 rows done (100% of the file), 1 refused, " in err.getvalue()
+    assert " rows/s, 0 s left" in err.getvalue()
     assert "\r" not in err.getvalue()
     audit = AuditEntry.objects.get()
     assert (audit.door, audit.actor.startswith("import_customers:")) == ("cli", True)
@@ -293,3 +299,51 @@ def test_a_large_import_refreshes_the_planners_statistics(merchant, monkeypatch)
             "SELECT relname, reltuples FROM pg_class WHERE relname IN ('customers_customer', 'customers_customfield')"
         )
         assert dict(cursor.fetchall()) == {"customers_customer": 3, "customers_customfield": 3}
+
+
+# --- resumable imports (the portal's job: customers/import_jobs.py) ---------------------------------------------
+
+
+class Killed(Exception):
+    pass
+
+
+def test_an_import_stopped_between_batches_resumes_after_its_checkpoint_exactly_once(merchant, monkeypatch):
+    monkeypatch.setattr("customers.imports.BATCH_SIZE", 2)
+    text = "firstname,points:integer\n" + "".join(f"row{i},{'x' if i == 4 else i}\n" for i in range(7))
+    checkpoints = []
+
+    def stop_after_two_batches(report):
+        if report.rows_read == 4:
+            raise Killed  # after the second batch committed: the worker dies there
+
+    with pytest.raises(Killed):
+        import_text(
+            merchant,
+            text,
+            checkpoint=lambda report: checkpoints.append(copy.deepcopy(report)),
+            progress=stop_after_two_batches,
+        )
+    assert [c.rows_read for c in checkpoints] == [2, 4]
+    assert Customer.objects.count() == 4
+
+    report = import_text(merchant, text, resume=checkpoints[-1], checkpoint=checkpoints.append)
+
+    assert (report.created, report.failed, report.rows_read) == (6, 1, 7)
+    assert [row.line for row in report.errors] == [6]  # row4: its line in the file, counted from the header
+    assert sorted(Customer.objects.values_list("firstname", flat=True)) == [f"row{i}" for i in range(7) if i != 4]
+    assert CustomerEvent.objects.count() == 6
+
+
+def test_a_batch_and_its_checkpoint_commit_together(merchant, monkeypatch):
+    """A checkpoint that fails takes its batch's customers with it: nothing is committed without its checkpoint."""
+    monkeypatch.setattr("customers.imports.BATCH_SIZE", 2)
+
+    def checkpoint(report):
+        if report.rows_read == 4:
+            raise Killed
+
+    with pytest.raises(Killed):
+        import_text(merchant, "firstname\n" + "".join(f"row{i}\n" for i in range(5)), checkpoint=checkpoint)
+
+    assert sorted(Customer.objects.values_list("firstname", flat=True)) == ["row0", "row1"]

@@ -62,12 +62,22 @@ def test_a_form_posted_without_a_csrf_token_is_refused(merchant):
     assert not Customer.objects.exists()
 
 
-@pytest.mark.parametrize("path", MEMBER_PAGES + ADMIN_PAGES + ["/portal/customers/export.csv"])
+@pytest.mark.parametrize("path", MEMBER_PAGES + ADMIN_PAGES)
 def test_anonymous_visitors_are_sent_to_the_login_page(client, path):
     response = client.get(path)
 
     assert response.status_code == 302
     assert response["Location"].startswith("/portal/login/?next=")
+
+
+def test_an_anonymous_export_request_is_sent_to_the_login_page_and_starts_nothing(client, db):
+    from customers.models import CustomerExport
+
+    response = client.post("/portal/customers/export/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/portal/login/?next=")
+    assert not CustomerExport.objects.exists()
 
 
 @pytest.mark.parametrize("path", MEMBER_PAGES[:-1] + ADMIN_PAGES)

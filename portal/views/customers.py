@@ -1,8 +1,6 @@
-import datetime
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -12,7 +10,6 @@ from audit.selectors import audit_entries_of
 from audit.services import Actor
 from customers.countries import country_name
 from customers.exceptions import VersionMismatch
-from customers.exports import customer_export_csv
 from customers.models import Customer
 from customers.selectors import customer_get, customer_list
 from customers.services import customer_create, customer_delete, customer_replace
@@ -77,26 +74,6 @@ def customer_list_view(request):
             "filtered": any(request.GET.get(k) for k in ("q", "country", "created_from", "created_to")),
         },
     )
-
-
-@portal_view
-def customer_export_view(request):
-    """The list as filtered and sorted on screen, every page of it, as CSV."""
-    filter_form = CustomerFilterForm(request.GET or None)
-    if filter_form.is_bound and not filter_form.is_valid():
-        return render(
-            request,
-            "portal/customers/list.html",
-            {"filter_form": filter_form, "rows": [], "filtered": True},
-            status=400,
-        )
-    lines = customer_export_csv(
-        merchant=request.merchant, filters=filter_form.filters(), oldest_first=filter_form.oldest_first()
-    )
-    stamp = datetime.datetime.now(tz=datetime.UTC).strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
-    return response
 
 
 def _save_form(request, *, customer: Customer | None):

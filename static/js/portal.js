@@ -64,4 +64,31 @@
       }
     });
   });
+
+  // Import and export pages: poll the job's JSON status while it runs (no <meta refresh>: CSP and
+  // screen readers). Figures update in place; when the job changes state the page is loaded
+  // again, and the server renders the report.
+  document.querySelectorAll("[data-poll]").forEach(function (section) {
+    var url = section.getAttribute("data-poll");
+    var shown = section.getAttribute("data-status");
+    function update(state) {
+      if (state.status !== shown) { window.location.reload(); return; }
+      section.querySelectorAll("[data-field]").forEach(function (el) {
+        var value = state[el.getAttribute("data-field")];
+        if (el.tagName === "PROGRESS") {
+          if (value !== null && value !== undefined) { el.value = value; }
+        } else {
+          el.textContent = value === null || value === undefined ? "\u2014" : String(value);
+        }
+      });
+    }
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (state) { if (state) { update(state); } })
+        .catch(function () { /* the server is restarting: try again at the next tick */ })
+        .then(function () { window.setTimeout(poll, 1000); });
+    }
+    window.setTimeout(poll, 1000);
+  });
 })();

@@ -198,7 +198,27 @@ def test_a_merchant_admin_manages_customers_and_api_credentials_in_a_real_browse
     context.close()
 
 
-def test_a_csv_import_shows_its_progress_page_then_the_report(browser, live_server, portal_admin):
+@pytest.fixture
+def worker(tmp_path):
+    """`manage.py worker` as a real process on the test database (tests/worker_process.py)."""
+    from tests.worker_process import WorkerProcess
+
+    process = WorkerProcess(tmp_path / "worker.log")
+    process.start()
+    yield process
+    process.kill()
+
+
+def upload_in_the_portal(page, rows: list[str]) -> None:
+    page.get_by_role("link", name="Import", exact=True).click()
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "customers.csv", "mimeType": "text/csv", "buffer": ("\n".join(rows) + "\n").encode()}]
+    )
+    page.get_by_role("button", name="Upload and import").click()
+    page.wait_for_url("**/portal/imports/*/")
+
+
+def test_a_csv_import_shows_its_progress_page_then_the_report(browser, live_server, portal_admin, worker):
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     log_in(page, live_server.url)
@@ -206,17 +226,57 @@ def test_a_csv_import_shows_its_progress_page_then_the_report(browser, live_serv
 
     page.get_by_role("link", name="Import", exact=True).click()
     shoot(page, "import-desktop")
-    page.get_by_label("CSV file").set_input_files(
-        files=[{"name": "customers.csv", "mimeType": "text/csv", "buffer": ("\n".join(rows) + "\n").encode()}]
-    )
-    page.get_by_role("button", name="Upload and import").click()
-    page.wait_for_url("**/portal/imports/*/")
-    # The status page refreshes itself until the background import is done.
+    upload_in_the_portal(page, rows)
+    # The status page polls the import's JSON status and shows the report once the worker is done.
     summary = page.get_by_test_id("import-summary")
-    summary.wait_for(timeout=30_000)
+    summary.wait_for(timeout=60_000)
     assert "300 customers created, 1 row refused." in " ".join(summary.inner_text().split())
     assert "Must be an integer" in page.locator("table").inner_text()
     shoot(page, "import-report-desktop")
+    context.close()
+
+
+def test_an_import_survives_its_worker_killed_with_sigkill_and_the_page_reaches_the_report(
+    browser, live_server, portal_admin, worker
+):
+    from customers.models import Customer, CustomerImport
+
+    total, bad_every = 60_000, 10_000
+    rows = ["firstname,email,visits:integer"] + [
+        f"P{i},p{i}@example.com,{'many' if i % bad_every == 0 else i}" for i in range(total)
+    ]
+    good = total - total // bad_every
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    log_in(page, live_server.url)
+
+    upload_in_the_portal(page, rows)
+    progress = page.get_by_test_id("import-progress")
+
+    def rows_done() -> int:
+        return int(progress.locator("[data-field=rows_done]").inner_text())
+
+    # The page's figures move while the import runs (JSON polling, no reload); kill the worker part way.
+    page.wait_for_function(
+        "() => { const n = Number(document.querySelector('[data-field=rows_done]')?.textContent);"
+        " return n >= 10000 && n < 50000; }",
+        timeout=120_000,
+    )
+    worker.kill()
+    shoot(page, "import-progress-desktop")
+    killed_at = rows_done()
+    assert 0 < killed_at < total
+    assert "rows/s" in progress.inner_text()
+
+    worker.start()
+    summary = page.get_by_test_id("import-summary")
+    summary.wait_for(timeout=180_000)
+
+    assert f"{good} customers created, {total // bad_every} rows refused." in " ".join(summary.inner_text().split())
+    job = CustomerImport.objects.with_scopes_disabled().get()
+    assert (job.status, job.runs) == ("done", 2)
+    assert Customer.objects.with_scopes_disabled().filter(merchant=portal_admin).count() == good
+    assert Customer.objects.with_scopes_disabled().values("firstname").distinct().count() == good
     context.close()
 
 

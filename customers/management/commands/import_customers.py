@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from audit.models import AuditEntry
 from audit.services import Actor
 from core.scoping import merchant_scope
-from customers.imports import MAX_REPORTED_ERRORS, ImportReport, customer_import_csv
+from customers.import_jobs import describe_duration
+from customers.imports import MAX_REPORTED_ERRORS, ImportReport, customer_import_csv, utf8_lines
 from merchants.models import Merchant
 
 
@@ -23,17 +24,23 @@ class _Progress:
         self.started = self.last = time.monotonic()
         self.shown = -1  # rows in the last line written
 
-    def __call__(self, rows: int) -> None:
+    def __call__(self, report: ImportReport) -> None:
         now = time.monotonic()
         if now - self.last < (0.2 if self.tty else 5.0):
             return
         self.last = now
-        self._write(self.line(rows, now), rows)
+        self._write(self.line(report, now), report.rows_read)
 
-    def line(self, rows: int, now: float) -> str:
-        percent = 100 * self.raw.tell() / self.total_bytes if self.total_bytes else 100
-        rate = rows / max(now - self.started, 1e-9)
-        return f"{rows:,} rows read ({min(percent, 100):.0f}% of the file), {rate:,.0f} rows/s"
+    def line(self, report: ImportReport, now: float) -> str:
+        """The portal's figures: rows done, rows refused, rows/s and time left (from the share of the file read)."""
+        fraction = min(self.raw.tell() / self.total_bytes, 1.0) if self.total_bytes else 1.0
+        elapsed = max(now - self.started, 1e-9)
+        rate = report.rows_read / elapsed
+        left = elapsed * (1 - fraction) / fraction if fraction > 0 else None
+        return (
+            f"{report.rows_read:,} rows done ({100 * fraction:.0f}% of the file), {report.failed:,} refused, "
+            f"{rate:,.0f} rows/s, {describe_duration(left)} left"
+        )
 
     def _write(self, text: str, rows: int) -> None:
         self.shown = rows
@@ -43,9 +50,9 @@ class _Progress:
             self.stream.write(text, style_func=str)
         self.stream.flush()
 
-    def finish(self, rows: int) -> None:
-        if rows != self.shown:
-            self._write(self.line(rows, time.monotonic()), rows)
+    def finish(self, report: ImportReport) -> None:
+        if report.rows_read != self.shown:
+            self._write(self.line(report, time.monotonic()), report.rows_read)
         if self.tty:
             self.stream.write("", style_func=str)
 
@@ -55,8 +62,10 @@ class Command(BaseCommand):
         "Import customers of one merchant from a CSV file through the same validation as the API. "
         "Header: firstname,lastname,email,company,address_country (any subset, any order) plus one column per "
         "custom field, written NAME or NAME:TYPE. Good rows are imported, bad rows are listed with their line "
-        "number and reasons. Exit status: 0 when every row was imported, 1 when some rows (or the header) were "
-        "bad; the good rows are imported even then, so do not run the same file again."
+        "number and reasons; a row with a customer_id (an export's) updates that customer. The import runs here, "
+        "in this process (the portal's uploads run in `manage.py worker`). Exit status: 0 when every row was "
+        "imported, 1 when some rows (or the header, or the file) were bad; the good rows are imported even then, "
+        "so do not run the same file again."
     )
 
     def add_arguments(self, parser):
@@ -78,7 +87,8 @@ class Command(BaseCommand):
             user = "unknown"
         actor = Actor(AuditEntry.Door.CLI, f"import_customers:{user}")
 
-        with raw, io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8-sig", newline="") as text:
+        with raw, io.BufferedReader(raw) as binary:
+            text = utf8_lines(binary)
             progress = _Progress(self.stderr, raw, raw.seek(0, io.SEEK_END))
             raw.seek(0)
             # The import allocates millions of short-lived objects and no cycles worth
@@ -91,17 +101,24 @@ class Command(BaseCommand):
             finally:
                 gc.set_threshold(*thresholds)
             elapsed = time.monotonic() - progress.started
-            progress.finish(report.created + report.failed)
+            progress.finish(report)
         self._print_report(report, merchant_obj, elapsed)
-        if report.failed or report.errors:
+        if report.failed or report.errors or report.fatal:
             raise SystemExit(1)
 
     def _print_report(self, report: ImportReport, merchant: Merchant, elapsed: float) -> None:
-        rate = report.created / elapsed if elapsed > 0 else 0
+        rate = report.rows_read / elapsed if elapsed > 0 else 0
+        updated = f", updated {report.updated:,}" if report.updated else ""
         self.stdout.write(
-            f"Imported {report.created:,} customers for merchant {merchant.name} ({merchant.pk}) "
+            f"Imported {report.created:,} customers{updated} for merchant {merchant.name} ({merchant.pk}) "
             f"in {elapsed:.1f} s ({rate:,.0f} rows/s); {report.failed:,} bad rows."
         )
+        if report.fatal:
+            for error in report.fatal.errors:
+                where = f"{error['field']}: " if error["field"] else ""
+                self.stdout.write(
+                    f"line {report.fatal.line}: {where}{error['message']} [{error['code']}] The import stopped there."
+                )
         for row in report.errors:
             for error in row.errors:
                 where = f"{error['field']}: " if error["field"] else ""

@@ -1,6 +1,10 @@
 import json
 import shlex
+import subprocess
+import sys
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -16,13 +20,19 @@ DEMO_CLIENT = "Demo client"
 
 
 class Command(BaseCommand):
-    help = "Migrate, make sure the demo merchant exists, print its credentials, then run the development server."
+    help = (
+        "Migrate, make sure the demo merchant exists, print its credentials, then run the development server "
+        "and, beside it, the worker (`manage.py worker`: imports, exports and webhook delivery)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
-        parser.add_argument("--no-server", action="store_true", help="Set up and print, but do not start the server")
+        parser.add_argument(
+            "--no-server", action="store_true", help="Set up and print, but start neither the server nor the worker"
+        )
+        parser.add_argument("--no-worker", action="store_true", help="Serve without starting the worker beside it")
 
-    def handle(self, *args, addrport, no_server, **options):
+    def handle(self, *args, addrport, no_server, no_worker, **options):
         call_command("migrate", interactive=False, verbosity=0)
         # DEBUG is off by default, so WhiteNoise serves the collected files.
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -30,8 +40,21 @@ class Command(BaseCommand):
         with merchant_scope(merchant):
             issued = self._demo_access(merchant)
         self._print(merchant, issued, addrport)
-        if not no_server:
+        if no_server:
+            return
+        worker = None if no_worker else self._start_worker()
+        try:
             call_command("runserver", addrport, use_reloader=False)
+        finally:
+            if worker is not None:
+                worker.terminate()  # SIGTERM: it stops at its next checkpoint
+                worker.wait(timeout=60)
+
+    def _start_worker(self) -> subprocess.Popen:
+        """`manage.py worker` as a child process, with this process's settings and database."""
+        self.stdout.write("Starting the worker (imports, exports, webhooks): manage.py worker")
+        manage = Path(settings.BASE_DIR) / "manage.py"
+        return subprocess.Popen([sys.executable, str(manage), "worker"])  # noqa: S603 - our own command
 
     def _demo_access(self, merchant):
         membership_add(

@@ -49,7 +49,7 @@ def fill_custom_field_merchant(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0005_move_outbox_audit_idempotency"),
+        ("customers", "0006_durable_import_jobs"),
         ("merchants", "0002_membership_invitations"),
     ]
 
