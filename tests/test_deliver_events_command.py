@@ -45,7 +45,7 @@ def database_for_subprocess(tmp_path: Path):
         copy.backup(connection.connection)
 
 
-def start_worker(database_url: str, gateway_url: str) -> subprocess.Popen:
+def start_worker(database_url: str, gateway_url: str, *args: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.django.test",
@@ -54,7 +54,7 @@ def start_worker(database_url: str, gateway_url: str) -> subprocess.Popen:
         "GATEWAY_SIGNING_SECRET": "command-test-secret",
     }
     return subprocess.Popen(
-        [sys.executable, "manage.py", "deliver_events", "--poll-interval", "0.2"],
+        [sys.executable, "manage.py", "deliver_events", "--poll-interval", "0.2", *args],
         cwd=PROJECT_DIR,
         env=env,
         stdout=subprocess.PIPE,
@@ -76,7 +76,8 @@ def test_sigterm_finishes_the_delivery_in_flight_then_exits_cleanly(receiver, me
 
     receiver.respond = hold_until_released
     with database_for_subprocess(tmp_path) as database_url:
-        worker = start_worker(database_url, receiver.url)
+        # One request in flight at a time, so that the second customer is claimed but not yet sent.
+        worker = start_worker(database_url, receiver.url, "--concurrency", "1")
         try:
             assert in_flight.wait(30), "the worker never sent anything"
             worker.send_signal(signal.SIGTERM)
