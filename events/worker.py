@@ -241,7 +241,7 @@ def lane_due_deliveries(endpoint_id, now: datetime.datetime) -> QuerySet[EventDe
     if endpoint_id is None:
         due = _due(now).filter(destination=EventDelivery.GATEWAY, endpoint__isnull=True)
     else:
-        due = _due(now).filter(endpoint_id=endpoint_id)
+        due = _due(now).filter(endpoint_id=endpoint_id, endpoint__is_active=True)
     return due.order_by("status", "endpoint_id", "id")
 
 
@@ -430,7 +430,7 @@ class Worker:
                 self._unrecorded.append(job_or_result)
             else:
                 lane.outstanding += 1
-                lane.executor.submit(self._send_job, job_or_result)
+                lane.executor.submit(self._send_job, job_or_result, lane)
         return len(deliveries)
 
     def _prepare(
@@ -481,11 +481,10 @@ class Worker:
 
     # --- the lanes' sender threads: HTTP only, no database -----------------------------------------------
 
-    def _send_job(self, job: _Job) -> None:
+    def _send_job(self, job: _Job, lane: _Lane) -> None:
         started = time.monotonic()
         outcome = None
         try:
-            lane = self._lanes[job.lane]
             lease_left = (job.claim - timezone.now()).total_seconds()
             went_slow = lane.slow and started - job.claimed_at >= SLOW_SECONDS
             # Not sent, and given back: when stopping, when the lease could run out during the attempt,
