@@ -29,6 +29,7 @@ no longer holds the later ones back: each event carries the whole customer, so
 the later event brings the receiver up to date.
 """
 
+import contextlib
 import dataclasses
 import datetime
 import errno
@@ -47,7 +48,7 @@ import certifi
 import urllib3
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -245,18 +246,30 @@ def lane_due_deliveries(endpoint_id, now: datetime.datetime) -> QuerySet[EventDe
     return due.order_by("status", "endpoint_id", "id")
 
 
-def _commits_without_waiting_for_disk() -> None:
-    """PostgreSQL: this connection's commits do not wait for their WAL to reach the disk.
+@contextlib.contextmanager
+def _commits_without_waiting_for_disk():
+    """PostgreSQL: while inside, this connection's commits do not wait for their WAL to reach the disk.
 
     Safe for claims and outcomes: a database crash can lose the last few
     hundred milliseconds of them, and a lost claim or outcome only means the
     delivery is sent again, which at-least-once delivery allows (ordering holds:
     a customer's next event waits until this one is recorded as done). Each
-    claim and each recording statement is then spared an fsync.
+    claim and each recording statement is then spared an fsync. Set back on the
+    way out: the thread's connection may do other work afterwards.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO OFF")
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET synchronous_commit TO DEFAULT")
+        except DatabaseError:
+            pass  # the connection broke (what ended the loop): it is closed and replaced anyway
 
 
 class Worker:
@@ -339,7 +352,10 @@ class Worker:
 
         The worker serves every merchant: it runs outside tenant scoping (core/scoping.py).
         """
-        _commits_without_waiting_for_disk()  # again each time: the connection may have been replaced
+        with _commits_without_waiting_for_disk():
+            return self._loop(drain=drain)
+
+    def _loop(self, *, drain: bool) -> int:
         handled = 0
         while True:
             self._collect()
