@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/", include("api.urls")),
     path("portal/", include("portal.urls", namespace="portal")),
+    path("", include("events.metrics")),  # /metrics, for operators: off unless METRICS_TOKEN is set
 ]
 
 handler404 = "core.views.not_found"

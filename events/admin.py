@@ -1,9 +1,13 @@
 """Django admin of the outbox for operators: read-mostly; failed deliveries can be retried."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 
 from events.models import CustomerEvent, EventDelivery, WebhookEndpoint
+from events.selectors import delivery_backlog
 from events.services import delivery_retry
 
 
@@ -87,6 +91,20 @@ class EventDeliveryAdmin(_ReadOnlyAdmin):
     search_fields = ("=event__customer_id", "=event__event_id")
     search_help_text = "Exact customer id or event id."
     actions = ["retry_deliveries"]
+    change_list_template = "admin/events/eventdelivery/change_list.html"  # a link to the backlog
+
+    def get_urls(self):
+        backlog = path("backlog/", self.admin_site.admin_view(self.backlog_view), name="events_delivery_backlog")
+        return [backlog, *super().get_urls()]
+
+    def backlog_view(self, request):
+        """Per destination: how many deliveries wait and since when (the same figures as /metrics)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        now = timezone.now()
+        rows = [(backlog, backlog.oldest_age(now)) for backlog in delivery_backlog()]
+        context = {**self.admin_site.each_context(request), "title": "Delivery backlog", "rows": rows}
+        return TemplateResponse(request, "admin/events/backlog.html", context)
 
     def has_retry_permission(self, request):
         return request.user.has_perm("events.change_eventdelivery")

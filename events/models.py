@@ -92,6 +92,9 @@ class EventDelivery(models.Model):
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # A worker's lease: it is sending this delivery until then. Past it (the worker died),
+    # the delivery is due again; the outcome is recorded only by the claim that still holds it.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(merchant="event__merchant")
@@ -99,7 +102,12 @@ class EventDelivery(models.Model):
     class Meta:
         db_table = "customers_eventdelivery"
         ordering = ["id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+        indexes = [
+            # The queue: one destination's (the gateway's: no endpoint) deliveries of one status, in event
+            # order. The worker claims pending ones from it, the backlog metrics count them. Not a partial
+            # index (WHERE status = 'pending'): a prepared statement's generic plan could not use it.
+            models.Index(fields=["status", "endpoint", "id"], name="delivery_queue"),
+        ]
         verbose_name_plural = "event deliveries"
 
     def __str__(self) -> str:

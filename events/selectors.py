@@ -1,6 +1,9 @@
-"""Reads of webhook endpoints, events and deliveries, always scoped to one merchant."""
+"""Reads of webhook endpoints, events and deliveries, scoped to one merchant; and the operators' backlog."""
 
-from django.db.models import Prefetch, QuerySet
+import dataclasses
+import datetime
+
+from django.db.models import Count, Min, Prefetch, QuerySet
 
 from core.ids import parse_uuid
 from events.models import CustomerEvent, EventDelivery, WebhookEndpoint
@@ -73,3 +76,52 @@ def delivery_is_superseded(*, delivery: EventDelivery) -> bool:
         event__customer_id=delivery.event.customer_id,
         event_id__gt=delivery.event_id,
     ).exists()
+
+
+@dataclasses.dataclass(frozen=True)
+class DestinationBacklog:
+    """What waits for one destination: the gateway (`endpoint` None) or one webhook endpoint."""
+
+    endpoint: WebhookEndpoint | None  # its merchant loaded
+    pending: int  # due, waiting for a retry, or in flight
+    oldest_pending_at: datetime.datetime | None  # when the oldest of them was recorded
+
+    @property
+    def destination(self) -> str:
+        return EventDelivery.GATEWAY if self.endpoint is None else EventDelivery.WEBHOOK
+
+    def oldest_age(self, now: datetime.datetime) -> float:
+        """Seconds the oldest pending delivery has waited; 0 with nothing pending."""
+        return 0.0 if self.oldest_pending_at is None else max(0.0, (now - self.oldest_pending_at).total_seconds())
+
+
+def delivery_backlog() -> list[DestinationBacklog]:
+    """Pending deliveries per destination, every merchant's (operators: admin and /metrics; no tenant scope).
+
+    The gateway always comes first, with zeros when nothing waits; then each
+    webhook endpoint with something pending, most pending first. Three
+    statements, each reading the delivery_queue index (status, endpoint, id):
+    the pending range grouped by endpoint (count, lowest id), the oldest rows by
+    primary key, their endpoints.
+    """
+    groups = list(
+        EventDelivery.objects.filter(status=EventDelivery.Status.PENDING)
+        .values("endpoint_id")
+        .annotate(pending=Count("pk"), oldest=Min("pk"))
+        .order_by()
+    )
+    created = dict(
+        EventDelivery.objects.filter(pk__in=[group["oldest"] for group in groups]).values_list("pk", "created_at")
+    )
+    endpoint_ids = [group["endpoint_id"] for group in groups if group["endpoint_id"] is not None]
+    endpoints = WebhookEndpoint.objects.select_related("merchant").in_bulk(endpoint_ids)
+    gateway = DestinationBacklog(endpoint=None, pending=0, oldest_pending_at=None)
+    webhooks = []
+    for group in groups:
+        if group["endpoint_id"] is None:
+            gateway = DestinationBacklog(None, group["pending"], created.get(group["oldest"]))
+        elif group["endpoint_id"] in endpoints:  # not removed since
+            endpoint = endpoints[group["endpoint_id"]]
+            webhooks.append(DestinationBacklog(endpoint, group["pending"], created.get(group["oldest"])))
+    webhooks.sort(key=lambda backlog: (-backlog.pending, str(backlog.endpoint.pk)))
+    return [gateway, *webhooks]

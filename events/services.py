@@ -6,15 +6,20 @@ does not know what a customer is.
 
 import dataclasses
 import datetime
+import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.bulk_insert import Insert, PrimaryKeyOf, insert_rows, reserve_ids
 from core.ids import uuid7
+from core.scoping import scopes_disabled
 from events.models import CustomerEvent, EventDelivery, WebhookEndpoint
 from events.selectors import delivery_retry_refusal
 from events.signing import webhook_secret_generate
@@ -153,3 +158,64 @@ def delivery_retry(*, merchant: Merchant, delivery: EventDelivery) -> EventDeliv
     delivery.next_attempt_at = timezone.now()
     delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
     return delivery
+
+
+@dataclasses.dataclass(frozen=True)
+class Pruned:
+    deliveries: int
+    events: int
+    more: bool  # the time budget ran out with old rows left
+
+
+def events_prune(*, now: datetime.datetime | None = None, time_budget: float | None = None) -> Pruned:
+    """Delete what the retention settings let go, oldest first, EVENT_PRUNE_BATCH_SIZE rows per statement.
+
+    Finished deliveries (succeeded, failed, skipped) created more than
+    EVENT_DELIVERY_RETENTION_DAYS ago, then events recorded more than
+    EVENT_RETENTION_DAYS ago that have no pending delivery (with their finished
+    deliveries). A pending delivery and its event are never pruned. With a
+    `time_budget` (seconds) it stops after the batch that overran it and says
+    whether old rows are left (`more`); the worker calls it so, between
+    deliveries (Worker.run, every EVENT_PRUNE_INTERVAL). Every merchant's rows:
+    it runs outside tenant scoping.
+    """
+    now = now or timezone.now()
+    deadline = math.inf if time_budget is None else time.monotonic() + time_budget
+    batch = max(1, settings.EVENT_PRUNE_BATCH_SIZE)
+    pending = EventDelivery.Status.PENDING
+    with scopes_disabled():
+        old_deliveries = EventDelivery.objects.exclude(status=pending).filter(
+            _older_than(EventDelivery, now - datetime.timedelta(days=settings.EVENT_DELIVERY_RETENTION_DAYS))
+        )
+        deliveries, more = _delete_in_batches(old_deliveries, batch, deadline)
+        events = 0
+        if not more:
+            waiting = EventDelivery.objects.filter(event=OuterRef("pk"), status=pending)
+            old_events = CustomerEvent.objects.filter(
+                _older_than(CustomerEvent, now - datetime.timedelta(days=settings.EVENT_RETENTION_DAYS))
+            ).filter(~Exists(waiting))
+            events, more = _delete_in_batches(old_events, batch, deadline)
+    return Pruned(deliveries=deliveries, events=events, more=more)
+
+
+def _older_than(model, cutoff: datetime.datetime) -> Q:
+    """Rows created before `cutoff`, as a primary-key range: ids grow with time, and the range is index-backed.
+
+    The first row created at or after the cutoff is found by the primary key
+    (reading past the few old rows pruning leaves: pending ones).
+    """
+    first_kept = model.objects.filter(created_at__gte=cutoff).order_by("pk").values_list("pk", flat=True).first()
+    return Q(created_at__lt=cutoff) if first_kept is None else Q(pk__lt=first_kept, created_at__lt=cutoff)
+
+
+def _delete_in_batches(queryset, batch: int, deadline: float) -> tuple[int, bool]:
+    deleted = 0
+    while True:
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:batch])
+        if ids:
+            queryset.model.objects.filter(pk__in=ids).delete()
+            deleted += len(ids)
+        if len(ids) < batch:
+            return deleted, False
+        if time.monotonic() >= deadline:
+            return deleted, True

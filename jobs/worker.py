@@ -112,8 +112,7 @@ class WorkerProcess:
         self.job_workers = [
             JobWorker(worker_id=f"{prefix}-{i}"[:64], interval=self.poll_interval) for i in range(concurrency)
         ]
-        # concurrency: wired at merge (the event worker's own `concurrency` keyword)
-        self.event_worker = EventWorker(poll_interval=self.poll_interval) if events else None
+        self.event_worker = EventWorker(poll_interval=self.poll_interval, concurrency=concurrency) if events else None
         self.own_ids = frozenset(worker.worker_id for worker in self.job_workers)
         self.stopped = threading.Event()
         self.threads: list[threading.Thread] = []

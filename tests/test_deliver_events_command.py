@@ -1,66 +1,23 @@
 """`manage.py deliver_events`: --once in process, and the long-running worker as a real subprocess."""
 
-import contextlib
-import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from customers.services import customer_create
 from events.models import EventDelivery
+from tests.worker_processes import database_for_subprocess
+from tests.worker_processes import start_worker as start_process
 
 pytestmark = pytest.mark.slow
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-
-@contextlib.contextmanager
-def database_for_subprocess(tmp_path: Path):
-    """A DATABASE_URL a worker process can open, holding what this test wrote.
-
-    PostgreSQL: the test database itself. SQLite: the test database is in this
-    process's memory, so it is copied to a file for the worker and copied back
-    afterwards, for the test to look at what the worker recorded.
-    """
-    if connection.vendor == "postgresql":
-        s = connection.settings_dict
-        credentials = quote(s["USER"] or "") + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
-        yield f"postgres://{credentials}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-        return
-    path = tmp_path / "worker.sqlite3"
-    connection.ensure_connection()
-    with contextlib.closing(sqlite3.connect(path)) as copy:
-        connection.connection.backup(copy)
-    yield f"sqlite:///{path}"
-    with contextlib.closing(sqlite3.connect(path)) as copy:
-        copy.backup(connection.connection)
-
-
-def start_worker(database_url: str, gateway_url: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.django.test",
-        "DATABASE_URL": database_url,
-        "GATEWAY_URL": gateway_url,
-        "GATEWAY_SIGNING_SECRET": "command-test-secret",
-    }
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "deliver_events", "--poll-interval", "0.2"],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def start_worker(database_url: str, gateway_url: str, *args: str) -> subprocess.Popen:
+    return start_process(database_url, *args, GATEWAY_URL=gateway_url, GATEWAY_SIGNING_SECRET="command-test-secret")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -76,7 +33,8 @@ def test_sigterm_finishes_the_delivery_in_flight_then_exits_cleanly(receiver, me
 
     receiver.respond = hold_until_released
     with database_for_subprocess(tmp_path) as database_url:
-        worker = start_worker(database_url, receiver.url)
+        # One request in flight at a time, so that the second customer is claimed but not yet sent.
+        worker = start_worker(database_url, receiver.url, "--concurrency", "1")
         try:
             assert in_flight.wait(30), "the worker never sent anything"
             worker.send_signal(signal.SIGTERM)

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.django_db
 
 @dataclasses.dataclass(frozen=True)
 class Rule:
-    door: str  # "public", "api", "portal"
+    door: str  # "public", "api", "portal", "operator"
     admin_only: bool = False  # portal: the merchant's admins only
 
 
@@ -43,11 +43,14 @@ PUBLIC = Rule("public")
 API = Rule("api")
 PORTAL = Rule("portal")
 PORTAL_ADMIN = Rule("portal", admin_only=True)
+# Operators' tools outside admin, each behind its own setting: events/tests/test_backlog.py tests the door.
+OPERATOR = Rule("operator")
 
 # Every named URL outside Django admin. A new one must be added here, deliberately.
 CLASSIFIED: dict[str, Rule] = {
     "healthz": PUBLIC,
     "readyz": PUBLIC,
+    "metrics": OPERATOR,  # a bearer METRICS_TOKEN; a 404 while it is unset
     "oauth2_token": PUBLIC,  # client credentials are the authentication
     "oauth2_revoke_token": PUBLIC,
     "api-schema": PUBLIC,

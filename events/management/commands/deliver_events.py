@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = (
         "Deliver customer events to the processing gateway and to merchants' webhook endpoints. "
         "Keeps running and polls by default; --once drains what is due and exits. "
-        "SIGTERM or Ctrl-C finishes the delivery in flight, then exits."
+        "SIGTERM or Ctrl-C finishes the deliveries in flight, then exits."
     )
 
     def add_arguments(self, parser):
@@ -22,12 +22,22 @@ class Command(BaseCommand):
             default=1.0,
             help="Seconds to wait when nothing is due (default: 1).",
         )
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=None,
+            help="Deliveries in flight at once to each destination (default: EVENT_DELIVERY_CONCURRENCY, 4; "
+            "at most EVENT_DELIVERY_MAX_IN_FLIGHT, 8).",
+        )
 
-    def handle(self, *args, once: bool, poll_interval: float, **options):
+    def handle(self, *args, once: bool, poll_interval: float, concurrency: int | None, **options):
         if poll_interval <= 0:
             raise CommandError("--poll-interval must be a positive number of seconds.")
+        concurrency = settings.EVENT_DELIVERY_CONCURRENCY if concurrency is None else concurrency
+        if concurrency < 1:
+            raise CommandError("--concurrency must be at least 1.")
         try:
-            worker = Worker(poll_interval=poll_interval)
+            worker = Worker(poll_interval=poll_interval, concurrency=concurrency)
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from None
 

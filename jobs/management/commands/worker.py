@@ -24,7 +24,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--concurrency", type=positive_int, default=1, help="Threads running jobs at once (default: 1)."
+            "--concurrency",
+            type=positive_int,
+            default=settings.EVENT_DELIVERY_CONCURRENCY,
+            help="Jobs run at once (threads), and event deliveries in flight per destination "
+            f"(default: {settings.EVENT_DELIVERY_CONCURRENCY}, the EVENT_DELIVERY_CONCURRENCY setting; "
+            "EVENT_DELIVERY_MAX_IN_FLIGHT caps the latter).",
         )
         parser.add_argument(
             "--poll-interval",
