@@ -106,13 +106,22 @@ def requeue_abandoned(now: datetime.datetime | None = None, *, own: frozenset[st
 class WorkerProcess:
     """The threads of one `manage.py worker`: `concurrency` job loops, the event delivery, the heartbeat."""
 
-    def __init__(self, *, concurrency: int = 1, poll_interval: float | None = None, events: bool = True):
+    def __init__(self, *, concurrency: int | None = None, poll_interval: float | None = None, events: bool = True):
+        """`concurrency`: job threads and deliveries in flight per destination; None: one job thread and
+        EVENT_DELIVERY_CONCURRENCY deliveries (one job thread suffices for a queue of imports and exports,
+        and on SQLite more would only take turns at its single write lock)."""
         self.poll_interval = settings.JOBS_POLL_SECONDS if poll_interval is None else poll_interval
         prefix = f"{socket.gethostname()[:30]}-{os.getpid()}-{get_random_string(8)}"
         self.job_workers = [
-            JobWorker(worker_id=f"{prefix}-{i}"[:64], interval=self.poll_interval) for i in range(concurrency)
+            JobWorker(worker_id=f"{prefix}-{i}"[:64], interval=self.poll_interval) for i in range(concurrency or 1)
         ]
-        self.event_worker = EventWorker(poll_interval=self.poll_interval, concurrency=concurrency) if events else None
+        self.event_worker = (
+            EventWorker(
+                poll_interval=self.poll_interval, concurrency=concurrency or settings.EVENT_DELIVERY_CONCURRENCY
+            )
+            if events
+            else None
+        )
         self.own_ids = frozenset(worker.worker_id for worker in self.job_workers)
         self.stopped = threading.Event()
         self.threads: list[threading.Thread] = []

@@ -26,10 +26,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--concurrency",
             type=positive_int,
-            default=settings.EVENT_DELIVERY_CONCURRENCY,
-            help="Jobs run at once (threads), and event deliveries in flight per destination "
-            f"(default: {settings.EVENT_DELIVERY_CONCURRENCY}, the EVENT_DELIVERY_CONCURRENCY setting; "
-            "EVENT_DELIVERY_MAX_IN_FLIGHT caps the latter).",
+            default=None,
+            help="Jobs run at once (threads; default 1) and event deliveries in flight per destination (default "
+            f"{settings.EVENT_DELIVERY_CONCURRENCY}, the EVENT_DELIVERY_CONCURRENCY setting; "
+            "EVENT_DELIVERY_MAX_IN_FLIGHT caps it).",
         )
         parser.add_argument(
             "--poll-interval",
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         try:
             process.start()
             self.stderr.write(
-                f"Worker running: {concurrency} job thread{'s' if concurrency > 1 else ''}"
+                f"Worker running: {len(process.job_workers)} job thread{'s' if len(process.job_workers) > 1 else ''}"
                 f"{' and event delivery' if process.event_worker else ''}. SIGTERM or Ctrl-C stops it."
             )
             while not process.join():
