@@ -19,6 +19,10 @@ pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parent.parent
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_a_webhook_added_with_the_demos_credentials_is_delivered_by_the_worker_the_demo_started(tmp_path):
     receiver = Receiver().start()
     port = free_port()
@@ -38,6 +42,9 @@ def test_a_webhook_added_with_the_demos_credentials_is_delivered_by_the_worker_t
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # As from a terminal: Ctrl-C interrupts. (A pytest-xdist worker ignores SIGINT, and a child
+        # inherits that: runserver would never see the Ctrl-C below.)
+        preexec_fn=_interruptible,
     )
     base = f"http://127.0.0.1:{port}"
     try:
