@@ -4,7 +4,7 @@
     python bench/run.py --smoke    # a few seconds on tiny data, to keep this script from rotting
 
 It creates and migrates its own database (default postgres://postgres@127.0.0.1:5432/bench,
-or bench_smoke with --smoke), seeds it with `manage.py import_customers` only where the
+or bench_smoke with --smoke, dropped and made anew each time), seeds it with `manage.py import_customers` only where the
 data is missing, starts `gunicorn -c gunicorn.conf.py config.wsgi` with the production
 settings on 127.0.0.1, drives each scenario with wrk from a separate process at a fixed
 concurrency, stops the server and prints one table. Absolute numbers drift on shared
@@ -72,13 +72,18 @@ def database_url(base: str, name: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def ensure_database(url: str) -> None:
+def ensure_database(url: str, *, fresh: bool = False) -> None:
+    """Create the database when missing; with `fresh`, drop it first (the smoke run's tiny data, made anew)."""
     import psycopg
 
     parts = urllib.parse.urlsplit(url)
     name = parts.path.lstrip("/")
     admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
+        if fresh:
+            conn.execute(
+                psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name))
+            )
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             log(f"creating database {name}")
             conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
@@ -450,7 +455,8 @@ def main() -> None:
     os.environ.update(
         {k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "REDIS_URL")}
     )
-    ensure_database(url)
+    # The smoke run's data takes seconds to make: made anew, it never meets a schema of an older checkout.
+    ensure_database(url, fresh=args.smoke)
     log("migrating")
     manage(env, "migrate", "--noinput", "-v0")
 
