@@ -133,6 +133,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=102
 from config.settings.api import *  # noqa: E402, F403
 from config.settings.cache import *  # noqa: E402, F403
 from config.settings.database import *  # noqa: E402, F403
+from config.settings.email import *  # noqa: E402, F403
 from config.settings.events import *  # noqa: E402, F403
 from config.settings.logging import *  # noqa: E402, F403
 from config.settings.login import *  # noqa: E402, F403

@@ -39,6 +39,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # The counters every server process must share (API rate limit, token failures).
 CACHES = {"default": env.cache_url_config(_required("REDIS_URL", "redis://HOST:6379/0, for the rate-limit counters."))}
 
+# Mail goes out by SMTP: a relay on this machine unless EMAIL_URL names one (config/settings/email.py).
+if not env.str("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):

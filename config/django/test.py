@@ -12,6 +12,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_H
 # counter is then never a query or a round trip, and the root conftest.py empties it before
 # every test. The tests of the Redis cache configure it themselves.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+# Mail is kept in django.core.mail.outbox, whatever EMAIL_URL says.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Uploads and exports of the test run in a folder of their own (set MEDIA_ROOT to keep them elsewhere).
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT") or os.path.join(
     tempfile.gettempdir(), f"customer-vault-test-media-{os.getpid()}"
