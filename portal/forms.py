@@ -3,8 +3,9 @@
 import datetime
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import QueryDict
 
 from customers.countries import country_choices
@@ -12,6 +13,7 @@ from customers.filters import list_query_from_params
 from customers.models import CustomField
 from customers.selectors import CustomerFilters
 from customers.validation import MAX_CUSTOM_FIELDS
+from merchants.mail import password_reset_email_task
 from merchants.models import MerchantMembership
 
 
@@ -21,6 +23,30 @@ class EmailLoginForm(AuthenticationForm):
     username = forms.CharField(
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
+    # Django's sentence names the model's field ("username"); the field on the page is labelled Email.
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Please enter a correct email and password. Note that the password is case-sensitive.",
+    }
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's password-reset form, whose save queues the email for the worker (merchants/mail.py).
+
+    The request does the same for every address, known or not: it looks nothing up and sends
+    nothing itself, so it answers as fast for an address with an account as for one without.
+    """
+
+    email = forms.EmailField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+    def save(self, *, domain_override=None, use_https=False, request=None, **kwargs):
+        email = self.cleaned_data["email"]
+        domain = domain_override or request.get_host()
+        transaction.on_commit(
+            lambda: password_reset_email_task.enqueue(email=email, domain=domain, use_https=use_https)
+        )
 
 
 class CustomerForm(forms.Form):
@@ -171,7 +197,12 @@ class ClientForm(forms.Form):
 
 class InviteForm(forms.Form):
     email = forms.CharField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
-    role = forms.CharField(label="Role", widget=forms.Select(choices=MerchantMembership.Role.choices))
+    # The least privileged role unless the admin chooses otherwise.
+    role = forms.CharField(
+        label="Role",
+        initial=MerchantMembership.Role.STAFF,
+        widget=forms.Select(choices=MerchantMembership.Role.choices),
+    )
 
 
 class RoleForm(forms.Form):

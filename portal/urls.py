@@ -11,6 +11,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", account.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", account.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("password-reset/", account.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", account.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("password-reset/done/", account.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("password-reset/<uidb64>/<token>/", account.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     # An invited person's only way in: the first password of a new account is chosen there too
     # (Django's set-password link of a user id and a token is not served, so it cannot go around it).
     path(

@@ -33,3 +33,11 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_HTTP_RESPONSE_CODE = 429
 # No "AXES: BEGIN ..." banner on every start of every command (the worker's and the CLI's output stay clean).
 AXES_VERBOSE = False
+
+# Password-reset links (/portal/password-reset/, merchants/reset_throttle.py): at most this many requests
+# per email address and per client address (REMOTE_ADDR) in each window of PASSWORD_RESET_WINDOW_SECONDS;
+# past either, a 429 page, the same for known and unknown addresses. 0 turns a limit off. The log-in
+# lock-out above is separate: hammering the reset form never keeps anyone from logging in.
+PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
+PASSWORD_RESET_CLIENT_LIMIT = env.int("PASSWORD_RESET_CLIENT_LIMIT", default=20)
+PASSWORD_RESET_WINDOW_SECONDS = env.int("PASSWORD_RESET_WINDOW_SECONDS", default=3600)

@@ -1,3 +1,7 @@
+import math
+
+from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseBadRequest
@@ -5,8 +9,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
+from merchants.mail import may_reset_password_by_email
+from merchants.reset_throttle import password_reset_wait
 from portal.access import ACTIVE_MERCHANT_SESSION_KEY, portal_memberships, portal_view
-from portal.forms import EmailLoginForm
+from portal.forms import EmailLoginForm, QueuedPasswordResetForm
 
 
 class LoginView(auth_views.LoginView):
@@ -23,6 +29,67 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "registration/portal_password_change_done.html"
+
+
+# Account recovery: Django's own views, with the portal's templates (prefixed, like the password change's:
+# the registration/password_reset_*.html names belong to Django admin's pages).
+class PasswordResetView(auth_views.PasswordResetView):
+    """Asks for an email address; the same answer whether it has an account or not, and limited per
+    email address and per client address (merchants/reset_throttle.py)."""
+
+    template_name = "registration/portal_password_reset_form.html"
+    form_class = QueuedPasswordResetForm
+    success_url = reverse_lazy("portal:password_reset_done")
+
+    def form_valid(self, form):
+        wait = password_reset_wait(
+            email=form.cleaned_data["email"], client_address=self.request.META.get("REMOTE_ADDR")
+        )
+        if wait is not None:
+            response = render(
+                self.request,
+                "registration/portal_password_reset_limited.html",
+                {"minutes": max(1, math.ceil(wait / 60))},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "registration/portal_password_reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {"timeout_days": settings.PASSWORD_RESET_TIMEOUT // 86400}
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link's page: a new password, once. The link stops working when the password changes."""
+
+    template_name = "registration/portal_password_reset_confirm.html"
+    success_url = reverse_lazy("portal:password_reset_complete")
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        return user if user is not None and may_reset_password_by_email(user) else None
+
+    def dispatch(self, *args, **kwargs):
+        response = super().dispatch(*args, **kwargs)
+        if not self.validlink and response.status_code == 200:
+            response.status_code = 404  # used, expired or made up: the page says so
+        return response
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Whoever chose the new password holds the mailbox: failed log-ins counted against the old
+        # one (merchants/login_lockout.py) no longer pause this account.
+        axes_reset(username=self.user.get_username())
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "registration/portal_password_reset_complete.html"
 
 
 @portal_view
