@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from merchants.mail import invitation_email_send
 from merchants.models import MerchantMembership
 from merchants.selectors import merchant_member_get, merchant_members
 from merchants.services import (
@@ -36,20 +37,24 @@ def _render_list(request, *, form, status=200):
 
 
 def _render_invitation(request, invitation: IssuedInvitation):
-    """The shown-once page with the link: the same for a new address and an existing account."""
+    """Mail the link, and show it once too: the same for a new address and an existing account."""
     path = reverse(
         "portal:invitation_accept", kwargs={"membership_pk": invitation.membership.pk, "token": invitation.token}
     )
+    link = request.build_absolute_uri(path)
+    role = invitation.membership.get_role_display()
+    emailed = invitation_email_send(email=invitation.email, merchant_name=request.merchant.name, role=role, link=link)
     return render_shown_once(
         request,
         "portal/staff/invited.html",
         {
             "membership": invitation.membership,
             "email": invitation.email,
-            "link": request.build_absolute_uri(path),
+            "emailed": emailed,
+            "link": link,
             "timeout_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
         },
-        message=f"Invitation for {invitation.email} ({invitation.membership.get_role_display().lower()}) created.",
+        message=f"Invitation for {invitation.email} ({role.lower()}) created.",
     )
 
 
