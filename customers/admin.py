@@ -19,16 +19,37 @@ from customers.models import Customer, CustomField
 from customers.search import MAX_QUERY_LENGTH, search_condition
 from customers.services import RECORD_FIELDS, customer_create, customer_delete, customer_replace
 from customers.validation import clean_customer_payload
+from merchants.admin import AdminIdColumn, id_column
 
 
 class CountryFilter(admin.SimpleListFilter):
-    """Country names from django-countries: no DISTINCT over the whole table to build the list."""
+    """One drop-down of country names (django-countries), not a 250-link list: no DISTINCT over the table either.
+
+    Its template (admin/compact_filter.html) is a GET form without script; it keeps the list's other
+    parameters (search, the other filters, the ordering) as hidden fields.
+    """
 
     title = "country"
     parameter_name = "country"
+    template = "admin/compact_filter.html"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        # Every parameter but this filter's own and the page number (a new filter starts at page one).
+        self.other_params = [
+            (name, value)
+            for name, values in request.GET.lists()
+            if name not in (self.parameter_name, "p")
+            for value in values
+        ]
 
     def lookups(self, request, model_admin):
         return country_choices()
+
+    def choices(self, changelist):
+        yield {"value": "", "selected": self.value() is None, "display": "All countries"}
+        for code, name in self.lookup_choices:
+            yield {"value": code, "selected": self.value() == str(code), "display": name}
 
     def queryset(self, request, queryset):
         return queryset.filter(address_country=self.value()) if self.value() else queryset
@@ -124,11 +145,11 @@ class CustomFieldInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AdminIdColumn, admin.ModelAdmin):
     form = CustomerAdminForm
     inlines = [CustomFieldInline]
     list_display = [
-        "customer_id",
+        id_column("customer_id", "Customer ID"),
         "firstname",
         "lastname",
         "email",
@@ -149,7 +170,8 @@ class CustomerAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = LargeTablePaginator
     list_per_page = 50
-    raw_id_fields = ["merchant"]
+    # Chosen by name from MerchantAdmin's search (never a pasted UUID).
+    autocomplete_fields = ["merchant"]
 
     def get_search_results(self, request, queryset, search_term):
         condition = search_condition(search_term[:MAX_QUERY_LENGTH])

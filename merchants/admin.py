@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
+from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model, get_refresh_token_model
 
 from merchants.login_lockout import LockoutHandler, cool_off_for_failures
 from merchants.models import Merchant, MerchantMembership, OAuthClient
@@ -66,6 +68,29 @@ class MembershipForm(forms.ModelForm):
 if admin.site.is_registered(OAuthClient):
     admin.site.unregister(OAuthClient)
 
+# Its tokens, grants and ID tokens are the token endpoint's business: an operator revokes a client's
+# tokens by deleting the client on its merchant's page, and has nothing to edit in them.
+for _toolkit_model in (get_access_token_model(), get_grant_model(), get_id_token_model(), get_refresh_token_model()):
+    if admin.site.is_registered(_toolkit_model):
+        admin.site.unregister(_toolkit_model)
+
+
+class AdminIdColumn:
+    """A ModelAdmin whose ids show in a monospace column that never wraps (static/css/admin.css)."""
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+
+def id_column(field: str, description: str = "ID"):
+    """A changelist column showing `field` as an id, e.g. list_display = [id_column("customer_id"), ...]."""
+
+    @admin.display(description=description, ordering=field)
+    def column(obj):
+        return format_html('<code class="vault-id">{}</code>', getattr(obj, field))
+
+    return column
+
 
 class OAuthClientInline(admin.TabularInline):
     """Existing clients; new ones come from the "Issue an API client" action, which shows the secret once."""
@@ -111,13 +136,14 @@ class MembershipInline(admin.TabularInline):
     form = MembershipForm
     fields = ["user", "role", membership_state, "created_at"]
     readonly_fields = [membership_state, "created_at"]
-    raw_id_fields = ["user"]
+    autocomplete_fields = ["user"]
     extra = 1
 
 
 @admin.register(Merchant)
-class MerchantAdmin(DomainRefusalAsMessage, admin.ModelAdmin):
-    list_display = ["name", "id", "is_active", "created_at"]
+class MerchantAdmin(DomainRefusalAsMessage, AdminIdColumn, admin.ModelAdmin):
+    # search_fields also serve the merchant autocomplete of every other admin page that asks for a merchant.
+    list_display = ["name", id_column("id"), "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "=id"]
     readonly_fields = ["id", "created_at", "updated_at"]
@@ -168,7 +194,7 @@ class MembershipAdmin(DomainRefusalAsMessage, admin.ModelAdmin):
     list_filter = ["role", MembershipStateFilter]
     list_select_related = ["user", "merchant"]
     search_fields = ["user__username", "user__email", "merchant__name"]
-    raw_id_fields = ["user", "merchant"]
+    autocomplete_fields = ["user", "merchant"]
     # The invitation's token digest is never shown; a membership added here is accepted when saved.
     fields = ["user", "merchant", "role", membership_state, "accepted_at", "invited_email", "created_at"]
     readonly_fields = [membership_state, "accepted_at", "invited_email", "created_at"]
