@@ -48,6 +48,7 @@ OPERATOR = Rule("operator")
 
 # Every named URL outside Django admin. A new one must be added here, deliberately.
 CLASSIFIED: dict[str, Rule] = {
+    "index": PUBLIC,  # links to the portal, the API docs and admin; no data
     "healthz": PUBLIC,
     "readyz": PUBLIC,
     "metrics": OPERATOR,  # a bearer METRICS_TOKEN; a 404 while it is unset
@@ -64,6 +65,11 @@ CLASSIFIED: dict[str, Rule] = {
     "portal:login": PUBLIC,
     "portal:logout": PUBLIC,
     "portal:invitation_accept": PUBLIC,  # a random, single-use link for one pending membership
+    # Account recovery: the same answer for every address; the link is Django's signed, single-use token.
+    "portal:password_reset": PUBLIC,
+    "portal:password_reset_done": PUBLIC,
+    "portal:password_reset_confirm": PUBLIC,
+    "portal:password_reset_complete": PUBLIC,
     "portal:home": PORTAL,
     "portal:password_change": PORTAL,
     "portal:password_change_done": PORTAL,
@@ -407,6 +413,24 @@ def test_a_staff_member_can_use_the_customer_pages(route, world_a, portal_client
     client = portal_client_for(world_a.merchant, "staff")
 
     assert client.get(portal_url(route, world_a)).status_code in (200, 302, 405)
+
+
+ACCOUNT_RECOVERY = [r for r in ROUTES if r.name.startswith("portal:password_reset")]
+
+
+@pytest.mark.parametrize("route", ACCOUNT_RECOVERY, ids=lambda r: r.name)
+def test_the_account_recovery_pages_open_without_a_login_show_no_merchant_data_and_are_never_stored(
+    route, world_a, world_b, portal_client_for
+):
+    kwargs = {"uidb64": "MQ", "token": "made-up-token"}
+    url = reverse(route.name, kwargs={k: kwargs[k] for k in route.kwargs})
+
+    for client in (Client(), portal_client_for(world_a.merchant, "admin")):
+        response = client.get(url)
+        assert response.status_code in (200, 302, 404), (route.name, response.status_code)
+        for text in b_only_strings(world_b):
+            assert text not in response.content.decode()
+        assert_not_stored(response)
 
 
 @pytest.mark.parametrize("route", routes("portal"), ids=lambda r: r.name)
