@@ -9,7 +9,7 @@ the user or password are percent-encoded (`%40`, `%2F`). Tests use Django's in-m
 
 from config.env import env
 
-EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
+EMAIL_URL = env.str("EMAIL_URL", default="") or "consolemail://"
 _email = env.email_url_config(EMAIL_URL)
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
