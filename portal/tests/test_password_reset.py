@@ -208,9 +208,9 @@ def test_hammering_the_reset_form_never_keeps_the_owner_from_logging_in(
 def test_a_new_password_lifts_the_log_in_pause_of_the_account(member, settings, django_capture_on_commit_callbacks):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         Client().post("/portal/login/", {"username": "ada@example.com", "password": "wrong guess"})
-    assert (
-        Client().post("/portal/login/", {"username": "ada@example.com", "password": USER_PASSWORD}).status_code == 429
-    )
+    paused = Client().post("/portal/login/", {"username": "ada@example.com", "password": USER_PASSWORD})
+    assert paused.status_code == 429
+    assert 'href="/portal/password-reset/"' in paused.content.decode()  # the lock-out page offers the way out
 
     client = Client()
     ask_for_link(client, "ada@example.com", django_capture_on_commit_callbacks)
