@@ -12,7 +12,7 @@ from customers.filters import list_query_from_params
 from customers.models import CustomField
 from customers.selectors import CustomerFilters
 from customers.validation import MAX_CUSTOM_FIELDS
-from merchants.models import MerchantMembership
+from merchants.models import MerchantMembership, OAuthClient
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -167,6 +167,23 @@ class ImportForm(forms.Form):
 
 class ClientForm(forms.Form):
     name = forms.CharField(label="Name", max_length=255, required=False, help_text="For example: “Checkout server”.")
+    access = forms.ChoiceField(
+        label="Access",
+        choices=OAuthClient.Access.choices,
+        initial=OAuthClient.Access.READ_WRITE,
+        widget=forms.RadioSelect,
+        help_text="A read-only client can list and read customers and webhook endpoints; every write is refused.",
+    )
+
+
+class RollSecretForm(forms.Form):
+    grace = forms.ChoiceField(
+        label="The old secret stops working",
+        choices=[("now", "Now"), ("1h", "In 1 hour"), ("24h", "In 24 hours"), ("7d", "In 7 days")],
+        initial="24h",
+        widget=forms.RadioSelect,
+        help_text="Until then both secrets get tokens: deploy the new one, then let the old one lapse.",
+    )
 
 
 class InviteForm(forms.Form):

@@ -85,6 +85,8 @@ CLASSIFIED: dict[str, Rule] = {
     "portal:export_download": PORTAL,
     "portal:client_list": PORTAL_ADMIN,
     "portal:client_revoke": PORTAL_ADMIN,
+    "portal:client_roll": PORTAL_ADMIN,
+    "portal:client_secret": PORTAL_ADMIN,  # shows the secret kept in the session by the create or roll just made
     "portal:staff_list": PORTAL_ADMIN,
     "portal:staff_role": PORTAL_ADMIN,
     "portal:staff_remove": PORTAL_ADMIN,
