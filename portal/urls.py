@@ -44,6 +44,8 @@ urlpatterns = [
     path("webhooks/", webhooks.webhook_list_view, name="webhook_list"),
     path("webhooks/<str:endpoint_id>/edit/", webhooks.webhook_edit_view, name="webhook_edit"),
     path("webhooks/<str:endpoint_id>/delete/", webhooks.webhook_delete_view, name="webhook_delete"),
+    path("webhooks/<str:endpoint_id>/deliveries/", webhooks.webhook_deliveries_view, name="webhook_deliveries"),
+    path("webhooks/<str:endpoint_id>/test/", webhooks.webhook_test_view, name="webhook_test"),
     path("customers/<str:customer_id>/events/", webhooks.customer_events_view, name="customer_events"),
     path("deliveries/<int:delivery_id>/retry/", webhooks.delivery_retry_view, name="delivery_retry"),
 ]

@@ -94,6 +94,8 @@ CLASSIFIED: dict[str, Rule] = {
     "portal:webhook_list": PORTAL_ADMIN,
     "portal:webhook_edit": PORTAL_ADMIN,
     "portal:webhook_delete": PORTAL_ADMIN,
+    "portal:webhook_deliveries": PORTAL_ADMIN,
+    "portal:webhook_test": PORTAL_ADMIN,  # queues a ping to the endpoint: POST only
     "portal:delivery_retry": PORTAL_ADMIN,
 }
 
