@@ -42,6 +42,7 @@ urlpatterns = [
     path("staff/<int:membership_pk>/remove/", staff.staff_remove_view, name="staff_remove"),
     path("staff/<int:membership_pk>/invitation/", staff.staff_reinvite_view, name="staff_reinvite"),
     path("webhooks/", webhooks.webhook_list_view, name="webhook_list"),
+    path("webhooks/secret/", webhooks.webhook_secret_view, name="webhook_secret"),
     path("webhooks/<str:endpoint_id>/edit/", webhooks.webhook_edit_view, name="webhook_edit"),
     path("webhooks/<str:endpoint_id>/delete/", webhooks.webhook_delete_view, name="webhook_delete"),
     path("webhooks/<str:endpoint_id>/deliveries/", webhooks.webhook_deliveries_view, name="webhook_deliveries"),

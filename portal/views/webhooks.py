@@ -30,7 +30,9 @@ from events.validation import EVENT_TYPES
 from merchants.models import MerchantMembership
 from portal.access import portal_view
 from portal.errors import show_domain_errors
-from portal.shown_once import render_shown_once
+from portal.shown_once import keep_for_one_showing, take_shown_once
+
+SHOWN_ONCE_KIND = "webhook_secret"
 
 
 class WebhookEndpointForm(forms.Form):
@@ -68,18 +70,33 @@ def webhook_list_view(request):
         except ValidationError as exc:
             show_domain_errors(exc, form=form)
         else:
-            return render_shown_once(
+            # POST-redirect-GET: reloading the page with the secret must not add the endpoint again.
+            keep_for_one_showing(
                 request,
-                "portal/webhooks/created.html",
-                {"endpoint": endpoint},
+                SHOWN_ONCE_KIND,
+                {"endpoint_id": str(endpoint.pk)},
                 message=f"Webhook endpoint {endpoint.url} added. Copy its signing secret now.",
             )
+            return redirect("portal:webhook_secret")
     return render(
         request,
         "portal/webhooks/list.html",
         {"form": form, "endpoints": webhook_endpoint_list(merchant=request.merchant)},
         status=400 if form.errors else 200,
     )
+
+
+@portal_view(admin_only=True)
+@require_http_methods(["GET"])
+def webhook_secret_view(request):
+    """The signing secret of the endpoint just added, once: a reload finds nothing to show."""
+    kept = take_shown_once(request, SHOWN_ONCE_KIND)
+    try:
+        endpoint = webhook_endpoint_get(merchant=request.merchant, endpoint_id=kept and kept["endpoint_id"])
+    except WebhookEndpoint.DoesNotExist:
+        messages.info(request, "An endpoint's signing secret is shown only once, right after it is added.")
+        return redirect("portal:webhook_list")
+    return render(request, "portal/webhooks/created.html", {"endpoint": endpoint})
 
 
 @portal_view(admin_only=True)
