@@ -171,6 +171,9 @@ class ClientForm(forms.Form):
         label="Access",
         choices=OAuthClient.Access.choices,
         initial=OAuthClient.Access.READ_WRITE,
+        # The page always sends a choice (one is checked); a form posted without one gets what clients
+        # always had, read and write.
+        required=False,
         widget=forms.RadioSelect,
         help_text="A read-only client can list and read customers and webhook endpoints; every write is refused.",
     )

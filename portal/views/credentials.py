@@ -33,7 +33,7 @@ def client_list_view(request):
             issued = oauth_client_create(
                 merchant=request.merchant,
                 name=form.cleaned_data["name"] or "API client",
-                access=form.cleaned_data["access"],
+                access=form.cleaned_data["access"] or OAuthClient.Access.READ_WRITE,
             )
         except ValidationError as error:  # e.g. the merchant has the most API clients allowed
             show_domain_errors(error, form=form)
