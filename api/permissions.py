@@ -4,9 +4,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from core.problems import INSUFFICIENT_SCOPE
+from merchants.models import READ_SCOPE, WRITE_SCOPE
 
-READ_SCOPE = "customers:read"
-WRITE_SCOPE = "customers:write"
+__all__ = ["READ_SCOPE", "WRITE_SCOPE", "HasMerchantToken", "HasRequiredScope", "InsufficientScope"]
 
 
 class InsufficientScope(PermissionDenied):

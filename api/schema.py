@@ -200,8 +200,10 @@ TOKEN_OPERATION = {
     "operationId": "oauth2_token",
     "summary": "Get an access token (OAuth2 client credentials)",
     "description": "Send your API client's id and secret by HTTP Basic (or as client_id/client_secret form fields), "
-    "one way only: both in one request is a 400. Without `scope` the token gets both scopes; ask for fewer with a "
-    "space-separated list. Reuse a token until its `expires_in` runs out: a client may hold at most "
+    "one way only: both in one request is a 400. Without `scope` the token gets every scope its client may have "
+    "(both for a read-write client, customers:read for a read-only one); ask for fewer with a space-separated "
+    "list. After a secret roll the previous secret is accepted too until its grace period ends. "
+    "Reuse a token until its `expires_in` runs out: a client may hold at most "
     "MAX_LIVE_TOKENS_PER_CLIENT (default 50) unexpired tokens, and past that gets a 429 until one expires or is "
     "revoked at /o/revoke_token/. Wrong secrets from one address are answered 429 instead of 401 after "
     "TOKEN_FAILURE_LIMIT (default 10) failures; the right secret is always accepted. Errors follow "
@@ -254,7 +256,8 @@ TOKEN_OPERATION = {
             },
         },
         "400": {
-            "description": "Bad grant type, unknown scope or malformed request: a multipart body without a "
+            "description": "Bad grant type, a scope that is unknown or beyond the client's access (customers:write "
+            "for a read-only client), or a malformed request: a multipart body without a "
             "boundary, a NUL character, or client credentials both in the Authorization header and in the body.",
             "content": {
                 "application/json": {
@@ -273,7 +276,8 @@ TOKEN_OPERATION = {
             },
         },
         "401": {
-            "description": "Unknown client, wrong secret, or a client of a deactivated merchant.",
+            "description": "Unknown client, wrong secret (a rolled secret after its grace period is a wrong "
+            "secret), or a client of a deactivated merchant.",
             "content": {
                 "application/json": {
                     "schema": {"$ref": "#/components/schemas/OAuth2Error"},

@@ -20,6 +20,8 @@ class CustomerEvent(models.Model):
         CREATED = "customer.created"
         UPDATED = "customer.updated"
         DELETED = "customer.deleted"
+        # A test event an admin sends to one webhook endpoint from the portal; its subject is the endpoint.
+        PING = "ping"
 
     # The auto-increment id orders events; deliveries of one customer follow it.
     id = models.BigAutoField(primary_key=True)
@@ -82,8 +84,9 @@ class EventDelivery(models.Model):
     id = models.BigAutoField(primary_key=True)
     event = models.ForeignKey(CustomerEvent, on_delete=models.CASCADE, related_name="deliveries")
     destination = models.CharField(max_length=16, choices=[(GATEWAY, "Gateway"), (WEBHOOK, "Webhook")])
+    # No index of its own: delivery_endpoint_recent (endpoint, -id) starts with it.
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+        WebhookEndpoint, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries", db_index=False
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
@@ -107,6 +110,8 @@ class EventDelivery(models.Model):
             # order. The worker claims pending ones from it, the backlog metrics count them. Not a partial
             # index (WHERE status = 'pending'): a prepared statement's generic plan could not use it.
             models.Index(fields=["status", "endpoint", "id"], name="delivery_queue"),
+            # An endpoint's delivery log, newest first, a page at a time (events.selectors.endpoint_delivery_log).
+            models.Index(fields=["endpoint", "-id"], name="delivery_endpoint_recent"),
         ]
         verbose_name_plural = "event deliveries"
 

@@ -25,6 +25,70 @@ def webhook_endpoint_get(*, merchant: Merchant, endpoint_id) -> WebhookEndpoint:
     return WebhookEndpoint.objects.get(merchant=merchant, pk=pk)
 
 
+DELIVERY_LOG_PAGE_SIZE = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class DeliveryLogPage:
+    """One page of an endpoint's deliveries, newest first, with the keyset cursors of its neighbours."""
+
+    deliveries: list[EventDelivery]  # each with its event loaded
+    older: int | None  # `before` of the next (older) page; None on the last one
+    newer: int | None  # `after` of the previous (newer) page; None on the first one
+
+
+def endpoint_delivery_log(
+    *,
+    merchant: Merchant,
+    endpoint: WebhookEndpoint,
+    before=None,
+    after=None,
+    limit: int = DELIVERY_LOG_PAGE_SIZE,
+) -> DeliveryLogPage:
+    """The endpoint's deliveries, newest first: the page below delivery id `before`, or above `after`, or the newest.
+
+    Keyset pagination on the delivery id (ids grow with time), read from the
+    delivery_endpoint_recent index (endpoint, -id) one page at a time, however
+    long the log; one query, plus one to know whether a newer page exists when
+    going by `before` or `after`. A malformed cursor is the first page.
+    """
+    deliveries = EventDelivery.objects.filter(endpoint=endpoint, event__merchant=merchant).select_related("event")
+    before, after = _cursor(before), _cursor(after)
+    if after is not None:
+        # Upwards from `after`: the `limit` deliveries just above it, read in index order, shown newest first.
+        rows = list(deliveries.filter(pk__gt=after).order_by("id")[: limit + 1])
+        if not rows:  # nothing newer any more: the newest page
+            return endpoint_delivery_log(merchant=merchant, endpoint=endpoint, limit=limit)
+        has_newer = len(rows) > limit
+        rows = rows[:limit][::-1]
+        has_older = True
+    else:
+        if before is not None:
+            deliveries = deliveries.filter(pk__lt=before)
+        rows = list(deliveries.order_by("-id")[: limit + 1])
+        has_older = len(rows) > limit
+        rows = rows[:limit]
+        has_newer = (
+            before is not None
+            and bool(rows)
+            and EventDelivery.objects.filter(endpoint=endpoint, pk__gt=rows[0].pk).exists()
+        )
+    return DeliveryLogPage(
+        deliveries=rows,
+        older=rows[-1].pk if rows and has_older else None,
+        newer=rows[0].pk if rows and has_newer else None,
+    )
+
+
+def _cursor(value) -> int | None:
+    """A delivery id from a query string; None when it is missing or no id could be it (not a positive bigint)."""
+    try:
+        cursor = int(value)
+    except (TypeError, ValueError):
+        return None
+    return cursor if 0 < cursor < 2**63 else None
+
+
 def customer_recent_events(*, merchant: Merchant, customer_id, limit: int = RECENT_EVENTS) -> list[CustomerEvent]:
     """The customer's latest events, newest first, each with its deliveries (gateway first) prefetched."""
     pk = parse_uuid(customer_id)

@@ -137,6 +137,35 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
 
 
+PAUSED_PING_MESSAGE = "This endpoint is paused: activate it to send a test event."
+
+
+@transaction.atomic
+def webhook_endpoint_ping(*, merchant: Merchant, endpoint: WebhookEndpoint) -> EventDelivery:
+    """Queue a signed `ping` event for this one endpoint, delivered by the worker like every event.
+
+    The event's subject is the endpoint (so pings to one endpoint go out in order,
+    and no customer's events wait on them); it is not sent to the gateway nor to
+    other endpoints, whatever they subscribe to. Its delivery shows in the
+    endpoint's log with the answer the endpoint gave. Raises ValidationError for a
+    paused endpoint (the worker sends nothing to one), WebhookEndpoint.DoesNotExist
+    for another merchant's.
+    """
+    endpoint = WebhookEndpoint.objects.get(pk=endpoint.pk, merchant=merchant)
+    if not endpoint.is_active:
+        raise ValidationError(PAUSED_PING_MESSAGE, code="paused")
+    now = timezone.now()
+    event = CustomerEvent.objects.create(
+        merchant=merchant,
+        customer_id=endpoint.pk,
+        type=CustomerEvent.Type.PING,
+        payload={"endpoint_id": str(endpoint.pk), "message": "A test event from the customer vault's portal."},
+    )
+    return EventDelivery.objects.create(
+        event=event, destination=EventDelivery.WEBHOOK, endpoint=endpoint, next_attempt_at=now
+    )
+
+
 @transaction.atomic
 def delivery_retry(*, merchant: Merchant, delivery: EventDelivery) -> EventDelivery:
     """Queue a failed delivery again, due now, with a fresh set of attempts.

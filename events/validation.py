@@ -13,7 +13,8 @@ from core.text import text_error
 from events.addresses import InvalidURL, PrivateAddress, check_destination, parse_webhook_url
 from events.models import CustomerEvent
 
-EVENT_TYPES = tuple(CustomerEvent.Type.values)
+# What an endpoint subscribes to; `ping` is not among them: it is sent on request, to one endpoint.
+EVENT_TYPES = tuple(t for t in CustomerEvent.Type.values if t != CustomerEvent.Type.PING)
 ENDPOINT_FIELDS = ("url", "description", "enabled_events", "is_active")
 MAX_URL_LENGTH = 2000
 MAX_DESCRIPTION_LENGTH = 200

@@ -97,8 +97,8 @@ class OAuthClientInline(admin.TabularInline):
 
     model = OAuthClient
     fk_name = "merchant"
-    fields = ["name", "client_id", "created"]
-    readonly_fields = ["client_id", "created"]
+    fields = ["name", "client_id", "allowed_scopes", "created", "last_used_at", "previous_secret_expires_at"]
+    readonly_fields = ["client_id", "allowed_scopes", "created", "last_used_at", "previous_secret_expires_at"]
     extra = 0
     verbose_name_plural = "API clients (delete = revoke: its tokens stop working at once)"
 

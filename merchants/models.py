@@ -10,6 +10,10 @@ from oauth2_provider.models import AbstractApplication, ApplicationManager
 
 from core.scoping import ScopedManager
 
+# The API's two scopes (api.permissions names them for the views; api is above merchants).
+READ_SCOPE = "customers:read"
+WRITE_SCOPE = "customers:write"
+
 
 class Merchant(models.Model):
     """A merchant account: the tenant that owns customers, clients and staff."""
@@ -41,13 +45,37 @@ class OAuthClient(AbstractApplication):
     never does.
     """
 
+    class Access(models.TextChoices):
+        # Values are the OAuth scopes the client may be granted, space-separated as in a token.
+        READ_WRITE = f"{READ_SCOPE} {WRITE_SCOPE}", "Read and write"
+        READ_ONLY = READ_SCOPE, "Read only"
+
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="oauth_clients")
+    # The most its tokens may carry: /o/token/ grants these (or the subset asked for), never more.
+    allowed_scopes = models.CharField(
+        "access", max_length=255, choices=Access.choices, default=Access.READ_WRITE, editable=False
+    )
+    # When a token was last issued to it (at most once a token lifetime; no write per API request).
+    last_used_at = models.DateTimeField("last token issued", null=True, blank=True, editable=False)
+    # The secret it had before the last roll, hashed like client_secret, accepted until
+    # previous_secret_expires_at (the grace period its admin chose); empty when none.
+    previous_client_secret = models.CharField(max_length=255, blank=True, default="", editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ScopedManager(_manager_class=OAuthClientManager, merchant="merchant")
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
         verbose_name = "OAuth2 client"
+
+    @property
+    def is_read_only(self) -> bool:
+        return WRITE_SCOPE not in self.allowed_scopes.split()
+
+    def previous_secret_is_live(self, now: datetime.datetime | None = None) -> bool:
+        """Whether the secret before the last roll is still accepted (its grace period has not ended)."""
+        expires = self.previous_secret_expires_at
+        return bool(self.previous_client_secret) and expires is not None and (now or timezone.now()) < expires
 
     @property
     def get_absolute_url(self):

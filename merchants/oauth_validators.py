@@ -63,6 +63,46 @@ class MerchantOAuth2Validator(OAuth2Validator):
             raise MerchantInactive(request=request)
         return authenticated
 
+    # During a rolled secret's grace period the secret before it authenticates too, both ways
+    # (Basic and body), parsed as the toolkit parses them. After it, the previous secret is a wrong
+    # secret like any other: 401 invalid_client, counted by the token views' throttle.
+
+    def _authenticate_basic_auth(self, request):
+        check = super()._authenticate_basic_auth
+        return check(request) or self._with_previous_secret(request, check)
+
+    def _authenticate_request_body(self, request):
+        check = super()._authenticate_request_body
+        return check(request) or self._with_previous_secret(request, check)
+
+    @staticmethod
+    def _with_previous_secret(request, check) -> bool:
+        """`check` again with the previous secret's hash as the client's secret, when it is still live.
+
+        The toolkit compares the given secret with `request.client.client_secret` (the client
+        it loaded for the given id, kept on the request), so the previous hash is put there on
+        this in-memory copy only (never saved) and the current one put back.
+        """
+        client = request.client
+        if client is None or not client.previous_secret_is_live():
+            return False
+        current = client.client_secret
+        client.client_secret = client.previous_client_secret
+        try:
+            return check(request)
+        finally:
+            client.client_secret = current
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        """The scopes asked for must be among the client's (a read-only client has customers:read only)."""
+        return super().validate_scopes(client_id, scopes, client, request, *args, **kwargs) and set(scopes) <= set(
+            client.allowed_scopes.split()
+        )
+
+    def get_default_scopes(self, client_id, request, *args, **kwargs):
+        """Without a `scope` parameter a token gets every scope its client may have."""
+        return request.client.allowed_scopes.split()
+
     def validate_bearer_token(self, token, scopes, request):
         """The toolkit's check of an access token, refusing those of a deactivated merchant's clients."""
         valid = super().validate_bearer_token(token, scopes, request)
@@ -72,6 +112,13 @@ class MerchantOAuth2Validator(OAuth2Validator):
         return valid
 
     def save_bearer_token(self, token, request, *args, **kwargs):
+        saved = self._save_capped_bearer_token(token, request, *args, **kwargs)
+        # "Last used" is when a token was last issued: one write per token (an hour's use by
+        # default), none per API request.
+        type(request.client).objects.filter(pk=request.client.pk).update(last_used_at=timezone.now())
+        return saved
+
+    def _save_capped_bearer_token(self, token, request, *args, **kwargs):
         limit = settings.MAX_LIVE_TOKENS_PER_CLIENT
         if not limit:
             return super().save_bearer_token(token, request, *args, **kwargs)

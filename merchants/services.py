@@ -1,6 +1,7 @@
 """Writes to merchants, their OAuth2 clients and their staff memberships."""
 
 import dataclasses
+import datetime
 import secrets
 
 from django.conf import settings
@@ -35,8 +36,13 @@ TOO_MANY_CLIENTS_MESSAGE = (
 
 
 @transaction.atomic
-def oauth_client_create(*, merchant: Merchant, name: str = "API client") -> IssuedClient:
+def oauth_client_create(
+    *, merchant: Merchant, name: str = "API client", access: str = OAuthClient.Access.READ_WRITE
+) -> IssuedClient:
     """A client-credentials client for `merchant`. The secret is stored hashed; keep the returned one.
+
+    `access` (OAuthClient.Access) is the most its tokens may carry: a read-only client's tokens have
+    customers:read only, so every write answers 403 insufficient_scope.
 
     Raises ValidationError (code too_many_clients) when the merchant has MAX_API_CLIENTS_PER_MERCHANT
     clients already: each client has its own API rate limit, so clients must not multiply freely.
@@ -48,6 +54,9 @@ def oauth_client_create(*, merchant: Merchant, name: str = "API client") -> Issu
         list(Merchant.objects.select_for_update(no_key=True).filter(pk=merchant.pk).values_list("pk"))
         if OAuthClient.objects.filter(merchant=merchant).count() >= limit:
             raise ValidationError(TOO_MANY_CLIENTS_MESSAGE, code="too_many_clients", params={"limit": limit})
+    if access not in OAuthClient.Access.values:
+        choices = ", ".join(OAuthClient.Access.labels)
+        raise ValidationError({"access": ValidationError(f"Must be one of: {choices}.", code="invalid_choice")})
     secret = generate_client_secret()
     client = OAuthClient.objects.create(
         merchant=merchant,
@@ -57,6 +66,55 @@ def oauth_client_create(*, merchant: Merchant, name: str = "API client") -> Issu
         client_type=OAuthClient.CLIENT_CONFIDENTIAL,
         authorization_grant_type=OAuthClient.GRANT_CLIENT_CREDENTIALS,
         hash_client_secret=True,
+        allowed_scopes=access,
+    )
+    return IssuedClient(client=client, client_secret=secret)
+
+
+# The grace periods a portal offers when a secret is rolled: how long the old secret keeps working.
+SECRET_GRACE_PERIODS = {
+    "now": datetime.timedelta(0),
+    "1h": datetime.timedelta(hours=1),
+    "24h": datetime.timedelta(hours=24),
+    "7d": datetime.timedelta(days=7),
+}
+LONGEST_SECRET_GRACE = max(SECRET_GRACE_PERIODS.values())
+
+
+@transaction.atomic
+def oauth_client_roll_secret(*, merchant: Merchant, client: OAuthClient, grace: datetime.timedelta) -> IssuedClient:
+    """Give the client a new secret (returned once); the current one keeps working for `grace`, then stops.
+
+    A zero `grace` stops the current secret now. Only one earlier secret is kept: rolling
+    again during a grace period ends the older secret's at once. Tokens issued before keep
+    their own expiry; revoking the client is how to stop them.
+    """
+    if client.merchant_id != merchant.pk:
+        raise OAuthClient.DoesNotExist
+    if not datetime.timedelta(0) <= grace <= LONGEST_SECRET_GRACE:
+        raise ValidationError(
+            {"grace": ValidationError("The old secret may keep working for at most 7 days.", code="max_value")}
+        )
+    client = OAuthClient.objects.select_for_update().get(pk=client.pk, merchant=merchant)
+    now = timezone.now()
+    if grace:
+        # Stored as it is: hashed (ClientSecretField hashed it when it was set), or a legacy plain one.
+        client.previous_client_secret = client.client_secret
+        client.previous_secret_expires_at = now + grace
+    else:
+        client.previous_client_secret = ""
+        client.previous_secret_expires_at = None
+    secret = generate_client_secret()
+    client.client_secret = secret  # hashed on save
+    client.hash_client_secret = True
+    client.save(
+        update_fields=[
+            "client_secret",
+            "hash_client_secret",
+            "previous_client_secret",
+            "previous_secret_expires_at",
+            "updated",
+        ]
     )
     return IssuedClient(client=client, client_secret=secret)
 

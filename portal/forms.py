@@ -14,7 +14,7 @@ from customers.models import CustomField
 from customers.selectors import CustomerFilters
 from customers.validation import MAX_CUSTOM_FIELDS
 from merchants.mail import password_reset_email_task
-from merchants.models import MerchantMembership
+from merchants.models import MerchantMembership, OAuthClient
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -193,6 +193,26 @@ class ImportForm(forms.Form):
 
 class ClientForm(forms.Form):
     name = forms.CharField(label="Name", max_length=255, required=False, help_text="For example: “Checkout server”.")
+    access = forms.ChoiceField(
+        label="Access",
+        choices=OAuthClient.Access.choices,
+        initial=OAuthClient.Access.READ_WRITE,
+        # The page always sends a choice (one is checked); a form posted without one gets what clients
+        # always had, read and write.
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="A read-only client can list and read customers and webhook endpoints; every write is refused.",
+    )
+
+
+class RollSecretForm(forms.Form):
+    grace = forms.ChoiceField(
+        label="The old secret stops working",
+        choices=[("now", "Now"), ("1h", "In 1 hour"), ("24h", "In 24 hours"), ("7d", "In 7 days")],
+        initial="24h",
+        widget=forms.RadioSelect,
+        help_text="Until then both secrets get tokens: deploy the new one, then let the old one lapse.",
+    )
 
 
 class InviteForm(forms.Form):

@@ -91,13 +91,18 @@ CLASSIFIED: dict[str, Rule] = {
     "portal:export_download": PORTAL,
     "portal:client_list": PORTAL_ADMIN,
     "portal:client_revoke": PORTAL_ADMIN,
+    "portal:client_roll": PORTAL_ADMIN,
+    "portal:client_secret": PORTAL_ADMIN,  # shows the secret kept in the session by the create or roll just made
     "portal:staff_list": PORTAL_ADMIN,
     "portal:staff_role": PORTAL_ADMIN,
     "portal:staff_remove": PORTAL_ADMIN,
     "portal:staff_reinvite": PORTAL_ADMIN,
     "portal:webhook_list": PORTAL_ADMIN,
+    "portal:webhook_secret": PORTAL_ADMIN,  # the secret of the endpoint just added, named in the session
     "portal:webhook_edit": PORTAL_ADMIN,
     "portal:webhook_delete": PORTAL_ADMIN,
+    "portal:webhook_deliveries": PORTAL_ADMIN,
+    "portal:webhook_test": PORTAL_ADMIN,  # queues a ping to the endpoint: POST only
     "portal:delivery_retry": PORTAL_ADMIN,
 }
 

@@ -14,6 +14,16 @@ from tests.factories import MembershipFactory, UserFactory
 
 # --- API credentials ----------------------------------------------------------------------------
 
+ACCESS_RW = OAuthClient.Access.READ_WRITE.value
+
+
+def shown_credentials(response) -> tuple[str, str]:
+    """The client id and secret of the page that shows a secret once."""
+    html = response.content.decode()
+    client_id = re.search(r'id="client-id" type="text" readonly value="([^"]+)"', html)[1]
+    secret = re.search(r'id="client-secret" type="text" readonly value="([^"]+)"', html)[1]
+    return client_id, secret
+
 
 def test_the_credentials_page_lists_only_the_merchants_clients(portal_admin_client, merchant, other_merchant):
     mine = oauth_client_create(merchant=merchant, name="Checkout server").client
@@ -28,14 +38,13 @@ def test_the_credentials_page_lists_only_the_merchants_clients(portal_admin_clie
 
 
 def test_creating_a_client_shows_its_secret_once_and_the_secret_gets_a_token(portal_admin_client, merchant):
-    response = portal_admin_client.post("/portal/credentials/", {"name": "Checkout server"})
+    posted = portal_admin_client.post("/portal/credentials/", {"name": "Checkout server", "access": ACCESS_RW})
 
-    assert response.status_code == 201
+    assert posted.status_code == 302
+    response = portal_admin_client.get(posted["Location"])
+    assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
-    html = response.content.decode()
-    assert "Copy the secret now." in html
-    client_id = re.search(r'id="client-id" type="text" readonly value="([^"]+)"', html)[1]
-    secret = re.search(r'id="client-secret" type="text" readonly value="([^"]+)"', html)[1]
+    client_id, secret = shown_credentials(response)
     client = OAuthClient.objects.get(client_id=client_id)
     assert client.merchant == merchant
     assert client.name == "Checkout server"

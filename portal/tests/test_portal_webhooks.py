@@ -52,15 +52,29 @@ def test_the_add_form_starts_with_every_event_type_ticked(portal_admin_client):
 
 
 def test_adding_an_endpoint_shows_its_signing_secret_once(portal_admin_client, merchant):
-    response = portal_admin_client.post("/portal/webhooks/", endpoint_form())
+    posted = portal_admin_client.post("/portal/webhooks/", endpoint_form())
 
-    assert response.status_code == 201
+    assert posted.status_code == 302
+    response = portal_admin_client.get(posted["Location"])
+    assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     secret = re.search(r'id="webhook-secret" type="text" readonly value="([^"]+)"', response.content.decode())[1]
     endpoint = WebhookEndpoint.objects.get(merchant=merchant)
     assert secret == endpoint.secret
     assert (endpoint.url, endpoint.description, endpoint.enabled_events) == (HOOK, "CRM", ["customer.created"])
     assert secret not in portal_admin_client.get("/portal/webhooks/").content.decode()
+
+
+def test_reloading_the_page_with_the_signing_secret_adds_no_second_endpoint(portal_admin_client, merchant):
+    posted = portal_admin_client.post("/portal/webhooks/", endpoint_form())
+    portal_admin_client.get(posted["Location"])
+
+    reloaded = portal_admin_client.get(posted["Location"], follow=True)
+
+    assert WebhookEndpoint.objects.filter(merchant=merchant).count() == 1
+    assert reloaded.redirect_chain == [("/portal/webhooks/", 302)]
+    assert 'id="webhook-secret"' not in reloaded.content.decode()
+    assert "shown only once" in reloaded.content.decode()
 
 
 def test_the_domain_rules_show_beside_the_inputs(portal_admin_client):

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,6 +15,7 @@ from events.selectors import (
     customer_recent_events,
     delivery_get,
     delivery_retry_refusal,
+    endpoint_delivery_log,
     webhook_endpoint_get,
     webhook_endpoint_list,
 )
@@ -22,13 +23,16 @@ from events.services import (
     delivery_retry,
     webhook_endpoint_create,
     webhook_endpoint_delete,
+    webhook_endpoint_ping,
     webhook_endpoint_update,
 )
 from events.validation import EVENT_TYPES
 from merchants.models import MerchantMembership
 from portal.access import portal_view
 from portal.errors import show_domain_errors
-from portal.shown_once import render_shown_once
+from portal.shown_once import keep_for_one_showing, take_shown_once
+
+SHOWN_ONCE_KIND = "webhook_secret"
 
 
 class WebhookEndpointForm(forms.Form):
@@ -66,18 +70,33 @@ def webhook_list_view(request):
         except ValidationError as exc:
             show_domain_errors(exc, form=form)
         else:
-            return render_shown_once(
+            # POST-redirect-GET: reloading the page with the secret must not add the endpoint again.
+            keep_for_one_showing(
                 request,
-                "portal/webhooks/created.html",
-                {"endpoint": endpoint},
+                SHOWN_ONCE_KIND,
+                {"endpoint_id": str(endpoint.pk)},
                 message=f"Webhook endpoint {endpoint.url} added. Copy its signing secret now.",
             )
+            return redirect("portal:webhook_secret")
     return render(
         request,
         "portal/webhooks/list.html",
         {"form": form, "endpoints": webhook_endpoint_list(merchant=request.merchant)},
         status=400 if form.errors else 200,
     )
+
+
+@portal_view(admin_only=True)
+@require_http_methods(["GET"])
+def webhook_secret_view(request):
+    """The signing secret of the endpoint just added, once: a reload finds nothing to show."""
+    kept = take_shown_once(request, SHOWN_ONCE_KIND)
+    try:
+        endpoint = webhook_endpoint_get(merchant=request.merchant, endpoint_id=kept and kept["endpoint_id"])
+    except WebhookEndpoint.DoesNotExist:
+        messages.info(request, "An endpoint's signing secret is shown only once, right after it is added.")
+        return redirect("portal:webhook_list")
+    return render(request, "portal/webhooks/created.html", {"endpoint": endpoint})
 
 
 @portal_view(admin_only=True)
@@ -120,6 +139,39 @@ def webhook_delete_view(request, endpoint_id):
         messages.success(request, f"Webhook endpoint {endpoint.url} removed.")
         return redirect("portal:webhook_list")
     return render(request, "portal/webhooks/confirm_delete.html", {"endpoint": endpoint})
+
+
+@portal_view(admin_only=True)
+def webhook_deliveries_view(request, endpoint_id):
+    """The endpoint's delivery log, newest first, a page at a time (`?before=` older, `?after=` newer)."""
+    endpoint = _endpoint_or_404(request, endpoint_id)  # first: another merchant's endpoint is a 404 whatever the method
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    page = endpoint_delivery_log(
+        merchant=request.merchant,
+        endpoint=endpoint,
+        before=request.GET.get("before"),
+        after=request.GET.get("after"),
+    )
+    return render(
+        request,
+        "portal/webhooks/deliveries.html",
+        {"endpoint": endpoint, "page": page},
+    )
+
+
+@portal_view(admin_only=True)
+@require_POST
+def webhook_test_view(request, endpoint_id):
+    """Queue a signed `ping` to the endpoint; the worker sends it and the log shows the endpoint's answer."""
+    endpoint = _endpoint_or_404(request, endpoint_id)
+    try:
+        webhook_endpoint_ping(merchant=request.merchant, endpoint=endpoint)
+    except ValidationError as exc:
+        messages.error(request, f"Not sent: {' '.join(exc.messages)}")
+    else:
+        messages.success(request, "Test event queued: the worker sends it within seconds. Reload to see the answer.")
+    return redirect("portal:webhook_deliveries", endpoint_id=endpoint.pk)
 
 
 @portal_view
