@@ -89,6 +89,7 @@ CLASSIFIED: dict[str, Rule] = {
     "portal:staff_role": PORTAL_ADMIN,
     "portal:staff_remove": PORTAL_ADMIN,
     "portal:staff_reinvite": PORTAL_ADMIN,
+    "portal:merchant_settings": PORTAL_ADMIN,
     "portal:webhook_list": PORTAL_ADMIN,
     "portal:webhook_edit": PORTAL_ADMIN,
     "portal:webhook_delete": PORTAL_ADMIN,

@@ -302,7 +302,7 @@ def test_the_detail_page_shows_the_customer_its_custom_fields_and_history(portal
     assert str(ada.pk) in html
     assert "ada@example.com" in html
     assert "tier" in html
-    assert "integer" in html
+    assert "Integer" in html
     assert "History" in html
     assert "created" in html
 
