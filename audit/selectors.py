@@ -41,23 +41,25 @@ class HistoryLine:
 def customer_history(*, merchant: Merchant, customer_id, limit: int = 20) -> list[HistoryLine]:
     """The customer's latest audit entries, newest first, in words: three queries however many there are."""
     entries = list(audit_entries_of(merchant=merchant, customer_id=customer_id)[:limit])
-    return describe_entries(merchant=merchant, entries=entries)
+    return describe_entries(entries=entries)
 
 
-def describe_entries(*, merchant: Merchant, entries: Sequence[AuditEntry]) -> list[HistoryLine]:
+def describe_entries(*, entries: Sequence[AuditEntry]) -> list[HistoryLine]:
     """The entries in words, the API clients' and people's names read now (one query each, at most).
 
-    A client or person deleted since is named from what the entry kept: "a revoked API client",
-    the person's email.
+    A client is named only on its own merchant's entries. A client or person deleted since is named
+    from what the entry kept: "a revoked API client", the person's email.
     """
     actors = [_parse_actor(entry.actor) for entry in entries]
     client_ids = {key for kind, key, _ in actors if kind == "client"}
     user_ids = {key for kind, key, _ in actors if kind in ("user", "import") and key is not None}
     clients = {}
     if client_ids:
-        clients = dict(
-            OAuthClient.objects.filter(merchant=merchant, client_id__in=client_ids).values_list("client_id", "name")
-        )
+        # Outside any one merchant's scope (Django admin lists every merchant's entries): the merchant is matched below.
+        found = OAuthClient.objects.with_scopes_disabled().filter(client_id__in=client_ids)
+        clients = {
+            (merchant_id, key): name for merchant_id, key, name in found.values_list("merchant", "client_id", "name")
+        }
     users = {}
     if user_ids:
         users = {user.pk: user for user in get_user_model().objects.filter(pk__in=user_ids)}
@@ -95,7 +97,7 @@ def _sentence(entry: AuditEntry, actor, clients: dict, users: dict) -> str:
     kind, key, fallback = actor
     verb = _VERBS.get(entry.action, entry.action.capitalize())
     if kind == "client":
-        name = clients.get(key)
+        name = clients.get((entry.merchant_id, key))
         who = f"client {name}" if name else "a revoked API client"
         return f"{verb} through the API by {who}"
     if kind == "import":

@@ -121,3 +121,27 @@ def test_the_detail_page_with_its_history_costs_a_fixed_number_of_queries(
     # session, user, memberships, the customer and its custom fields, the history: entries, their clients
     with django_assert_num_queries(7):
         portal_admin_client.get(f"/portal/customers/{customer.pk}/")
+
+
+@pytest.mark.parametrize("changes", [1, 10])
+def test_django_admins_audit_list_says_who_in_words_in_a_fixed_number_of_queries(
+    admin_site_client, merchant, other_merchant, changes, django_assert_num_queries
+):
+    client = oauth_client_create(merchant=merchant, name="Demo client").client
+    person = UserFactory(first_name="Ada", last_name="Admin")
+    customer = customer_create(merchant=merchant, data={"firstname": "A"}, actor=Actor.for_client(client))
+    for n in range(changes):
+        customer_replace(
+            customer=customer, data={"firstname": f"A{n}"}, actor=Actor.for_user(person, AuditEntry.Door.PORTAL)
+        )
+    customer_create(merchant=other_merchant, data={"firstname": "B"}, actor=Actor.for_client(client))
+    admin_site_client.get("/admin/audit/auditentry/")
+
+    # session, user, the page count and entries (with merchants), the filters, clients, people: 8 for 1 or 10 changes
+    with django_assert_num_queries(8):
+        html = admin_site_client.get("/admin/audit/auditentry/").content.decode()
+
+    assert "Created through the API by client Demo client" in html
+    assert "Changed by Ada Admin in the portal" in html
+    assert "Created through the API by a revoked API client" in html  # not that merchant's client
+    assert f"client:{client.client_id}" not in html
