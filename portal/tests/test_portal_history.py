@@ -137,7 +137,7 @@ def test_django_admins_audit_list_says_who_in_words_in_a_fixed_number_of_queries
     customer_create(merchant=other_merchant, data={"firstname": "B"}, actor=Actor.for_client(client))
     admin_site_client.get("/admin/audit/auditentry/")
 
-    # session, user, the page count and entries (with merchants), the filters, clients, people: 8 for 1 or 10 changes
+    # session, user, the merchant filter, the capped count, the entries, their clients, their people, the action filter
     with django_assert_num_queries(8):
         html = admin_site_client.get("/admin/audit/auditentry/").content.decode()
 
