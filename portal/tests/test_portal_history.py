@@ -9,6 +9,8 @@ from audit.services import Actor
 from customers.services import customer_create, customer_replace, customer_update
 from merchants.services import oauth_client_create, oauth_client_revoke
 from tests.factories import UserFactory
+from tests.form_helpers import upload
+from tests.jobs import run_jobs
 
 
 def sentences(client, customer) -> list[str]:
@@ -55,6 +57,20 @@ def test_imports_admin_and_command_line_changes_read_as_such(portal_admin_client
         "Changed by Ada Admin in Django admin: first name",
         "Imported by Ada Admin in the portal: first name",
     ]
+
+
+def test_a_portal_import_reads_as_imported_by_the_person_who_uploaded_it(
+    portal_admin_client, merchant, django_capture_on_commit_callbacks
+):
+    user = portal_admin_client.user
+    user.first_name, user.last_name = "Ada", "Admin"
+    user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(portal_admin_client, "firstname,email\r\nGrace,grace@example.com\r\n")
+    run_jobs()
+
+    customer = merchant.customers.get(email="grace@example.com")
+    assert sentences(portal_admin_client, customer) == ["Imported by Ada Admin in the portal: first name, email"]
 
 
 def test_a_revoked_client_and_a_deleted_person_are_still_described(portal_admin_client, merchant):

@@ -27,8 +27,13 @@
     if (kind === "datetime") { proxy.step = "1"; }
     var button = document.createElement("button");
     button.type = "button";
-    button.className = "button small secondary";
-    button.textContent = kind === "datetime" ? "Choose date and time" : "Choose date";
+    button.className = "button small secondary picker-button";
+    button.title = kind === "datetime" ? "Choose date and time" : "Choose date";
+    // A calendar icon; its name is read from the hidden text.
+    button.innerHTML = '<svg aria-hidden="true" focusable="false" width="18" height="18" viewBox="0 0 24 24" ' +
+      'fill="none" stroke="currentColor" stroke-width="2"><rect x="3" y="5" width="18" height="16" rx="2"/>' +
+      '<path d="M3 10h18M8 3v4M16 3v4"/></svg><span class="visually-hidden"></span>';
+    button.querySelector("span").textContent = button.title;
     wrapper.appendChild(button);
     wrapper.appendChild(proxy);
     button.addEventListener("click", function () {

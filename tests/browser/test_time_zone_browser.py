@@ -9,7 +9,7 @@ import datetime
 import pytest
 
 from tests.browser import test_portal_browser as portal_browser
-from tests.browser.test_portal_browser import DESKTOP, expect, log_in, row, shoot
+from tests.browser.test_portal_browser import DESKTOP, PHONE, expect, log_in, row, shoot
 
 # The live server's Chromium and the merchant admin who logs in: the same fixtures as the portal's browser tests.
 browser = portal_browser.browser
@@ -123,4 +123,19 @@ def test_a_date_custom_field_is_edited_with_the_picker_and_shown_in_the_one_date
     assert "2024-07-03 09:15 Asia/Tokyo" in table
     assert "Date and time" in table
     assert "12/11/1815" not in page.content()
+    context.close()
+
+
+def test_the_settings_page_and_the_pickers_fit_a_phone_screen(browser, live_server, portal_admin):
+    customer = customer_with(
+        portal_admin, options={"custom_fields": [{"name": "day", "type": "date", "value": "2024-05-31"}]}
+    )
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-US")
+    page = context.new_page()
+    log_in(page, live_server.url)
+
+    for path in ("/portal/settings/", f"/portal/customers/{customer.pk}/edit/", "/portal/customers/"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+    shoot(page, "customer-list-filters-phone")
     context.close()
