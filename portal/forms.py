@@ -31,7 +31,6 @@ class IsoDateInput(forms.DateInput):
     def __init__(self, attrs=None):
         defaults = {
             "type": "text",
-            "inputmode": "numeric",
             "placeholder": "YYYY-MM-DD",
             "pattern": r"\d{4}-\d{2}-\d{2}",
             "autocomplete": "off",
@@ -105,7 +104,7 @@ def custom_field_value_widget(type_: str, value: str) -> forms.Widget:
     attrs = {"data-cf-value": ""}
     if type_ in (CustomField.Type.INTEGER, CustomField.Type.NUMBER) and (not value or _HTML_NUMBER.match(value)):
         step = "1" if type_ == CustomField.Type.INTEGER else "any"
-        return forms.NumberInput(attrs=attrs | {"step": step, "inputmode": "decimal"})
+        return forms.NumberInput(attrs=attrs | {"step": step})
     if type_ == CustomField.Type.BOOLEAN and value in ("", "true", "false"):
         return BooleanValueInput(attrs=attrs)
     if type_ == CustomField.Type.DATE:

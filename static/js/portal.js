@@ -60,8 +60,8 @@
   // A custom field's value input follows its type: number inputs for numbers, a checkbox for
   // booleans, email and URL inputs, date pickers. The server renders the same on a reload.
   var VALUE_INPUTS = {
-    integer: { type: "number", step: "1", inputmode: "decimal" },
-    number: { type: "number", step: "any", inputmode: "decimal" },
+    integer: { type: "number", step: "1" },
+    number: { type: "number", step: "any" },
     "boolean": { type: "checkbox" },
     date: { type: "text", placeholder: "YYYY-MM-DD", picker: "date" },
     datetime: { type: "text", placeholder: "YYYY-MM-DD HH:MM", picker: "datetime" },
@@ -87,7 +87,7 @@
     } else if (wasCheckbox) {
       input.value = "";
     }
-    ["step", "inputmode", "placeholder"].forEach(function (name) {
+    ["step", "placeholder"].forEach(function (name) {
       if (spec[name]) { input.setAttribute(name, spec[name]); } else { input.removeAttribute(name); }
     });
     if (spec.picker) {
