@@ -176,6 +176,17 @@ class CustomFieldRowForm(forms.Form):
                 self.initial = self.initial | {"value": datetime_for_input(value), "original": value}
         self.fields["value"].widget = custom_field_value_widget(type_, value)
 
+    def add_error(self, field, error):
+        # The API's message asks for ISO 8601 with an offset; here a date and time is typed in the merchant's zone.
+        codes = {e.code for e in (error if isinstance(error, list) else [error]) if isinstance(e, ValidationError)}
+        if field == "value" and codes == {"invalid_value"} and self.data.get(self.add_prefix("type")) == "datetime":
+            error = ValidationError(
+                f"Must be a date and time as YYYY-MM-DD HH:MM ({timezone.get_current_timezone_name()} time), "
+                "for example 2024-05-31 14:30.",
+                code="invalid_value",
+            )
+        super().add_error(field, error)
+
     def api_value(self) -> str:
         """The value as the API takes it (check is_valid() first)."""
         data = self.cleaned_data

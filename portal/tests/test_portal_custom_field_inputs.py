@@ -171,3 +171,15 @@ def test_a_stored_url_that_is_not_http_is_never_a_link(portal_staff_client, merc
 
     assert 'href="javascript' not in html
     assert "javascript:alert(1)" in html
+
+
+def test_a_wrong_date_and_time_is_explained_in_the_portals_format_and_zone(portal_staff_client, merchant, ada):
+    merchant_set_time_zone(merchant=merchant, time_zone="Europe/London")
+    rows = [{"name": "meeting", "type": "datetime", "value": "2024-07-01"}]
+
+    response = portal_staff_client.post(f"/portal/customers/{ada.pk}/edit/", edit_post(ada, rows))
+
+    assert response.status_code == 400
+    assert response.context["formset"].forms[0].errors["value"] == [
+        "Must be a date and time as YYYY-MM-DD HH:MM (Europe/London time), for example 2024-05-31 14:30."
+    ]
