@@ -14,6 +14,11 @@ from merchants.models import Merchant
 
 AUDIT_COLUMNS = ("merchant", "customer_id", "action", "door", "actor", "changed_fields", "created_at")
 MAX_ACTOR_LENGTH = AuditEntry._meta.get_field("actor").max_length
+# How an actor label begins; audit.selectors reads them back into names.
+CLIENT_PREFIX = "client:"
+USER_PREFIX = "user:"
+IMPORT_PREFIX = "import:user:"
+CLI_IMPORT_PREFIX = "import_customers:"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,11 +30,18 @@ class Actor:
 
     @classmethod
     def for_client(cls, client) -> "Actor":
-        return cls(AuditEntry.Door.API, f"client:{client.client_id}")
+        return cls(AuditEntry.Door.API, f"{CLIENT_PREFIX}{client.client_id}")
 
     @classmethod
     def for_user(cls, user, door: str) -> "Actor":
-        return cls(door, f"user:{user.pk}:{user.get_username()}")
+        return cls(door, f"{USER_PREFIX}{user.pk}:{user.get_username()}")
+
+    @classmethod
+    def for_import(cls, user) -> "Actor":
+        """A CSV import started in the portal by `user` (None: an account deleted since)."""
+        if user is None:
+            return cls(AuditEntry.Door.PORTAL, f"{IMPORT_PREFIX}deleted:")
+        return cls(AuditEntry.Door.PORTAL, f"{IMPORT_PREFIX}{user.pk}:{user.get_username()}")
 
 
 SYSTEM = Actor(AuditEntry.Door.CLI, "system")

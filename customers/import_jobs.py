@@ -27,7 +27,6 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django_tasks import task
 
-from audit.models import AuditEntry
 from audit.services import Actor
 from core.jobs import WorkerStopping, raise_if_stopping
 from core.scoping import merchant_scope
@@ -158,8 +157,7 @@ def _report_fields(report: ImportReport) -> dict:
 
 
 def _actor(job: CustomerImport) -> Actor:
-    user = job.created_by
-    return Actor.for_user(user, AuditEntry.Door.PORTAL) if user else Actor(AuditEntry.Door.PORTAL, "user:deleted")
+    return Actor.for_import(job.created_by)
 
 
 def run_import(import_id) -> None:

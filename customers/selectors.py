@@ -157,3 +157,31 @@ def customer_list(
     return CustomerPage(
         customers=rows, has_more=has_more, next_cursor=_encode_cursor(rows[-1]) if has_more and rows else None
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class CappedCount:
+    """A count that stops at a cap: `more` says there are more than `value` rows."""
+
+    value: int
+    more: bool
+
+
+def customer_count_capped(
+    *, merchant: Merchant, created_after: datetime.datetime | None = None, cap: int = 10_000
+) -> CappedCount:
+    """How many customers the merchant has (created since `created_after`), counted up to `cap`.
+
+    Never a COUNT(*) over a huge merchant: at most cap + 1 entries of the (merchant, created) index are read.
+    """
+    customers = Customer.objects.filter(merchant=merchant)
+    if created_after is not None:
+        customers = customers.filter(created_at__gte=created_after)
+    counted = customers.order_by()[: cap + 1].count()
+    return CappedCount(value=min(counted, cap), more=counted > cap)
+
+
+def customer_imports_running_count(*, merchant: Merchant) -> int:
+    """The merchant's imports queued or running."""
+    unfinished = (CustomerImport.Status.QUEUED, CustomerImport.Status.RUNNING)
+    return CustomerImport.objects.filter(merchant=merchant, status__in=unfinished).count()

@@ -3,7 +3,7 @@
 import dataclasses
 import datetime
 
-from django.db.models import Count, Min, Prefetch, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, QuerySet
 
 from core.ids import parse_uuid
 from events.models import CustomerEvent, EventDelivery, WebhookEndpoint
@@ -189,3 +189,21 @@ def delivery_backlog() -> list[DestinationBacklog]:
             webhooks.append(DestinationBacklog(endpoint, group["pending"], created.get(group["oldest"])))
     webhooks.sort(key=lambda backlog: (-backlog.pending, str(backlog.endpoint.pk)))
     return [gateway, *webhooks]
+
+
+def webhook_endpoints_failing_count(
+    *, merchant: Merchant, now: datetime.datetime, window=datetime.timedelta(days=1)
+) -> int:
+    """The merchant's active endpoints that are failing: a delivery being retried after a failed attempt,
+    or one that gave up within `window` (one query; each endpoint's deliveries read through the queue index)."""
+    retrying = EventDelivery.objects.filter(
+        endpoint=OuterRef("pk"), status=EventDelivery.Status.PENDING, attempts__gt=0
+    )
+    gave_up = EventDelivery.objects.filter(
+        endpoint=OuterRef("pk"), status=EventDelivery.Status.FAILED, last_attempt_at__gte=now - window
+    )
+    return (
+        WebhookEndpoint.objects.filter(merchant=merchant, is_active=True)
+        .filter(Exists(retrying) | Exists(gave_up))
+        .count()
+    )

@@ -146,7 +146,7 @@ class MerchantAdmin(DomainRefusalAsMessage, AdminIdColumn, admin.ModelAdmin):
     list_display = ["name", id_column("id"), "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "=id"]
-    readonly_fields = ["id", "created_at", "updated_at"]
+    readonly_fields = ["id", "time_zone", "created_at", "updated_at"]  # the zone: set in the portal, checked there
     inlines = [OAuthClientInline, MembershipInline]
     actions = ["issue_api_client"]
 

@@ -2,6 +2,7 @@ import datetime
 import hashlib
 import hmac
 import uuid
+import zoneinfo
 
 from django.conf import settings
 from django.db import models
@@ -21,6 +22,9 @@ class Merchant(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
+    # An IANA zone name (zoneinfo): the portal shows times and reads date filters in it. The API
+    # keeps UTC. Checked by merchants.services.merchant_set_time_zone, not by the column.
+    time_zone = models.CharField(max_length=64, default="UTC")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -29,6 +33,14 @@ class Merchant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The merchant's time zone; UTC if the stored name is not one this system knows (any more)."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
 
 
 class OAuthClientManager(ApplicationManager):

@@ -2,7 +2,9 @@
 
 import dataclasses
 import datetime
+import functools
 import secrets
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,6 +29,31 @@ def merchant_create(*, name: str) -> Merchant:
     if not name:
         raise ValidationError({"name": ValidationError("A merchant needs a name.", code="required")})
     return Merchant.objects.create(name=name)
+
+
+@functools.cache
+def time_zone_names() -> tuple[str, ...]:
+    """Every IANA zone name this system knows (zoneinfo), sorted: the merchant's choices."""
+    # "localtime" and "posixrules" are files of the zone database, not zones a person would choose.
+    return tuple(sorted(name for name in zoneinfo.available_timezones() if name not in ("localtime", "posixrules")))
+
+
+@transaction.atomic
+def merchant_set_time_zone(*, merchant: Merchant, time_zone: str) -> Merchant:
+    """Set the zone the portal shows the merchant's times in and reads its date filters in."""
+    time_zone = time_zone.strip()
+    if time_zone not in time_zone_names():
+        raise ValidationError(
+            {
+                "time_zone": ValidationError(
+                    "Choose a time zone from the list (an IANA name such as Europe/London or UTC).",
+                    code="invalid_time_zone",
+                )
+            }
+        )
+    merchant.time_zone = time_zone
+    merchant.save(update_fields=["time_zone", "updated_at"])
+    return merchant
 
 
 TOO_MANY_CLIENTS_MESSAGE = (

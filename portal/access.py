@@ -4,6 +4,7 @@ import functools
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils import timezone
 
 from core.scoping import merchant_scope
 from merchants.models import MerchantMembership
@@ -30,7 +31,7 @@ def active_membership(request) -> MerchantMembership | None:
 
 
 def portal_view(view=None, *, admin_only: bool = False):
-    """Decorate a portal view: login required, the active merchant set on `request.merchant`.
+    """Decorate a portal view: login required, the active merchant set on `request.merchant`, its time zone active.
 
     A user who is a member of no active merchant gets a 403 page that says so; a
     staff member opening an admin-only page gets a 403 page too. Data of other
@@ -49,7 +50,8 @@ def portal_view(view=None, *, admin_only: bool = False):
             return render(request, "portal/forbidden.html", status=403)
         request.membership = membership
         request.merchant = membership.merchant
-        with merchant_scope(request.merchant):
+        # Every time on the page, and every date typed into a filter, is in the merchant's zone.
+        with merchant_scope(request.merchant), timezone.override(request.merchant.zone):
             return view(request, *args, **kwargs)
 
     return wrapper

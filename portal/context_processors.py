@@ -12,6 +12,7 @@ def portal(request):
         "portal_memberships": portal_memberships(request),
         "portal_is_admin": bool(membership and membership.role == "admin"),
         "portal_section": _section(request),
+        "portal_time_zone": membership.merchant.zone.key if membership else "UTC",
     }
 
 
@@ -21,6 +22,7 @@ _SECTIONS = {
     "client": "credentials",
     "staff": "staff",
     "webhook": "webhooks",
+    "merchant": "settings",
 }
 
 

@@ -1,12 +1,14 @@
 """HTML forms of the portal. They only carry input: every rule is checked by the domain layer."""
 
 import datetime
+import re
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import QueryDict
+from django.utils import timezone
 
 from customers.countries import country_choices
 from customers.filters import list_query_from_params
@@ -15,6 +17,28 @@ from customers.selectors import CustomerFilters
 from customers.validation import MAX_CUSTOM_FIELDS
 from merchants.mail import password_reset_email_task
 from merchants.models import MerchantMembership, OAuthClient
+from merchants.services import time_zone_names
+
+# One date format on every page and in every date input: ISO 8601's, as the API and the CSV files
+# write dates. Chromium's own <input type="date"> shows dates in the browser's locale (mm/dd/yyyy
+# under en-US) whatever the page says, so the portal's date inputs are text inputs in this format,
+# and portal.js adds a button that opens the native calendar and writes the chosen day back here.
+DATE_INPUT_FORMAT = "%Y-%m-%d"
+DATETIME_INPUT_FORMAT = "%Y-%m-%d %H:%M"
+
+
+class IsoDateInput(forms.DateInput):
+    """A date typed as YYYY-MM-DD, with a calendar button when JavaScript runs (data-picker)."""
+
+    def __init__(self, attrs=None):
+        defaults = {
+            "type": "text",
+            "placeholder": "YYYY-MM-DD",
+            "pattern": r"\d{4}-\d{2}-\d{2}",
+            "autocomplete": "off",
+            "data-picker": "date",
+        }
+        super().__init__(attrs=defaults | (attrs or {}), format=DATE_INPUT_FORMAT)
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -69,11 +93,133 @@ class CustomerForm(forms.Form):
         }
 
 
+# What each custom field type is called on the pages; the API's names are the values.
+CUSTOM_FIELD_TYPE_LABELS = {
+    CustomField.Type.STRING: "Text",
+    CustomField.Type.INTEGER: "Integer",
+    CustomField.Type.NUMBER: "Decimal number",
+    CustomField.Type.BOOLEAN: "Yes or no",
+    CustomField.Type.DATE: "Date",
+    CustomField.Type.DATETIME: "Date and time",
+    CustomField.Type.EMAIL: "Email",
+    CustomField.Type.URL: "URL",
+}
+CUSTOM_FIELD_TYPE_CHOICES = [(value, CUSTOM_FIELD_TYPE_LABELS[value]) for value in CustomField.Type.values]
+
+# A "valid floating-point number" of HTML: the values an <input type="number"> keeps. Any other value
+# (one the API refused, say) is shown in a text input, so that the person sees what to correct.
+_HTML_NUMBER = re.compile(r"^-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?\Z", re.ASCII)
+
+
+class BooleanValueInput(forms.CheckboxInput):
+    """A checkbox for a boolean custom field's value: checked sends "true", unchecked "false"."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, check_test=lambda value: value == "true")
+
+    def format_value(self, value):
+        return "true"
+
+    def value_from_datadict(self, data, files, name):
+        # Unchecked boxes are not sent. A typed "false" (the text box, without JavaScript) is kept.
+        return data.get(name, "false")
+
+
+def custom_field_value_widget(type_: str, value: str) -> forms.Widget:
+    """The input of a custom field's value, by its type (portal.js swaps it when the type changes)."""
+    attrs = {"data-cf-value": ""}
+    if type_ in (CustomField.Type.INTEGER, CustomField.Type.NUMBER) and (not value or _HTML_NUMBER.match(value)):
+        step = "1" if type_ == CustomField.Type.INTEGER else "any"
+        return forms.NumberInput(attrs=attrs | {"step": step})
+    if type_ == CustomField.Type.BOOLEAN and value in ("", "true", "false"):
+        return BooleanValueInput(attrs=attrs)
+    if type_ == CustomField.Type.DATE:
+        return forms.TextInput(attrs=attrs | {"placeholder": "YYYY-MM-DD", "data-picker": "date"})
+    if type_ == CustomField.Type.DATETIME:
+        return forms.TextInput(attrs=attrs | {"placeholder": "YYYY-MM-DD HH:MM", "data-picker": "datetime"})
+    if type_ == CustomField.Type.EMAIL:
+        return forms.EmailInput(attrs=attrs)
+    if type_ == CustomField.Type.URL:
+        return forms.URLInput(attrs=attrs | {"placeholder": "https://"})
+    return forms.TextInput(attrs=attrs)
+
+
+def datetime_for_input(value: str) -> str:
+    """A custom datetime value (ISO 8601 with an offset) as the portal shows it: in the active time zone."""
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        return value
+    local = timezone.localtime(moment)
+    if local.microsecond:
+        return local.strftime(DATETIME_INPUT_FORMAT + ":%S.%f")
+    return local.strftime(DATETIME_INPUT_FORMAT + (":%S" if local.second else ""))
+
+
+def datetime_from_input(value: str, original: str = "") -> str:
+    """The API's value of a typed date and time: one without an offset is in the active time zone.
+
+    The stored text is kept when the moment did not change, so that opening and saving a customer
+    changes nothing. Anything unreadable is passed on as typed, for the domain layer to refuse.
+    """
+    text = value.strip()
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        if "T" not in text and " " not in text:
+            return value  # a date alone: the domain's message asks for a time too
+        moment = moment.replace(tzinfo=timezone.get_current_timezone())
+        typed = moment.isoformat()
+    else:
+        typed = value
+    try:
+        unchanged = original and datetime.datetime.fromisoformat(original) == moment
+    except (ValueError, TypeError):  # TypeError: an original without an offset
+        unchanged = False
+    return original if unchanged else typed
+
+
 class CustomFieldRowForm(forms.Form):
     name = forms.CharField(label="Name", required=False)
-    type = forms.CharField(label="Type", required=False, widget=forms.Select(choices=CustomField.Type.choices))
+    type = forms.CharField(label="Type", required=False, widget=forms.Select(choices=CUSTOM_FIELD_TYPE_CHOICES))
     # Values keep their spaces, as the API keeps them.
     value = forms.CharField(label="Value", required=False, strip=False)
+    # A datetime's stored text: kept when the shown (local) time is saved unchanged.
+    original = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            type_ = self.data.get(self.add_prefix("type"), "")
+            value = self.data.get(self.add_prefix("value"), "")
+        else:
+            type_, value = self.initial.get("type", ""), self.initial.get("value", "")
+            if type_ == CustomField.Type.DATETIME and value:
+                self.initial = self.initial | {"value": datetime_for_input(value), "original": value}
+        self.fields["value"].widget = custom_field_value_widget(type_, value)
+
+    def add_error(self, field, error):
+        # The API's message asks for ISO 8601 with an offset; here a date and time is typed in the merchant's zone.
+        codes = {e.code for e in (error if isinstance(error, list) else [error]) if isinstance(e, ValidationError)}
+        if field == "value" and codes == {"invalid_value"} and self.data.get(self.add_prefix("type")) == "datetime":
+            error = ValidationError(
+                f"Must be a date and time as YYYY-MM-DD HH:MM ({timezone.get_current_timezone_name()} time), "
+                "for example 2024-05-31 14:30.",
+                code="invalid_value",
+            )
+        super().add_error(field, error)
+
+    def api_value(self) -> str:
+        """The value as the API takes it (check is_valid() first)."""
+        data = self.cleaned_data
+        value = data.get("value") or ""
+        if data.get("type") == CustomField.Type.DATETIME:
+            return datetime_from_input(value, data.get("original") or "")
+        return value
 
 
 # Every custom field a customer may have, and room for blank and removed rows. The cap is applied
@@ -109,8 +255,9 @@ def custom_fields_payload(formset) -> tuple[list[dict], list[int]]:
         data = getattr(form, "cleaned_data", {}) or {}
         if data.get("DELETE"):
             continue
-        name, value = data.get("name") or "", data.get("value") or ""
-        if not name and not value:
+        name, value = data.get("name") or "", form.api_value()
+        # An unchecked box of a blank boolean row says "false": the row is still blank.
+        if not name and value in ("", "false" if data.get("type") == CustomField.Type.BOOLEAN else ""):
             continue
         items.append({"name": name, "type": data.get("type") or CustomField.Type.STRING, "value": value})
         rows.append(index)
@@ -137,8 +284,12 @@ class CustomerFilterForm(forms.Form):
         widget=forms.SearchInput(attrs={"placeholder": "Name, email, company or customer ID"}),
     )
     country = forms.CharField(label="Country", required=False, widget=forms.Select)
-    created_from = forms.DateField(label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    created_to = forms.DateField(label="Created to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_from = forms.DateField(
+        label="Created from", required=False, input_formats=[DATE_INPUT_FORMAT], widget=IsoDateInput
+    )
+    created_to = forms.DateField(
+        label="Created to", required=False, input_formats=[DATE_INPUT_FORMAT], widget=IsoDateInput
+    )
     sort = forms.ChoiceField(label="Sort", required=False, choices=SORTS)
 
     def __init__(self, *args, **kwargs):
@@ -157,12 +308,13 @@ class CustomerFilterForm(forms.Form):
         data = super().clean()
         params = QueryDict(mutable=True)
         start, end = data.get("created_from"), data.get("created_to")
+        last_day = end and end < datetime.date.max
         values = {
             "q": data.get("q") or "",
             "address_country": data.get("country") or "",
-            "created_after": start.isoformat() if start else "",
+            "created_after": _start_of_day(start) if start else "",
             # "Created to" includes that whole day.
-            "created_before": (end + datetime.timedelta(days=1)).isoformat() if end and end < datetime.date.max else "",
+            "created_before": _start_of_day(end + datetime.timedelta(days=1)) if last_day else "",
         }
         for name, value in values.items():
             if value:
@@ -180,6 +332,27 @@ class CustomerFilterForm(forms.Form):
 
     def oldest_first(self) -> bool:
         return self.is_bound and self.is_valid() and self.cleaned_data.get("sort") == "oldest"
+
+
+def _start_of_day(day: datetime.date) -> str:
+    """When `day` begins in the active time zone (the merchant's, in the portal), as ISO 8601 with its offset."""
+    try:
+        return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone()).isoformat()
+    except OverflowError:  # the first or last day Python has, in a zone with an offset: as in UTC
+        return day.isoformat()
+
+
+class MerchantSettingsForm(forms.Form):
+    time_zone = forms.CharField(
+        label="Time zone",
+        help_text="The portal shows every time in this zone, and the list's date filters mean its days. "
+        "The API always answers in UTC.",
+        widget=forms.Select,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].widget.choices = [(name, name.replace("_", " ")) for name in time_zone_names()]
 
 
 class ImportForm(forms.Form):

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from portal.views import account, credentials, customers, imports, invitations, staff, webhooks
+from portal.views import account, credentials, customers, imports, invitations, settings, staff, webhooks
 
 app_name = "portal"
 
@@ -45,6 +45,7 @@ urlpatterns = [
     path("staff/<int:membership_pk>/role/", staff.staff_role_view, name="staff_role"),
     path("staff/<int:membership_pk>/remove/", staff.staff_remove_view, name="staff_remove"),
     path("staff/<int:membership_pk>/invitation/", staff.staff_reinvite_view, name="staff_reinvite"),
+    path("settings/", settings.merchant_settings_view, name="merchant_settings"),
     path("webhooks/", webhooks.webhook_list_view, name="webhook_list"),
     path("webhooks/secret/", webhooks.webhook_secret_view, name="webhook_secret"),
     path("webhooks/<str:endpoint_id>/edit/", webhooks.webhook_edit_view, name="webhook_edit"),

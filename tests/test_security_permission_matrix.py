@@ -97,6 +97,7 @@ CLASSIFIED: dict[str, Rule] = {
     "portal:staff_role": PORTAL_ADMIN,
     "portal:staff_remove": PORTAL_ADMIN,
     "portal:staff_reinvite": PORTAL_ADMIN,
+    "portal:merchant_settings": PORTAL_ADMIN,
     "portal:webhook_list": PORTAL_ADMIN,
     "portal:webhook_secret": PORTAL_ADMIN,  # the secret of the endpoint just added, named in the session
     "portal:webhook_edit": PORTAL_ADMIN,

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from audit.models import AuditEntry
-from audit.selectors import audit_entries_of
+from audit.selectors import customer_history
 from audit.services import Actor
 from customers.countries import country_name
 from customers.exceptions import VersionMismatch
@@ -175,7 +175,7 @@ def customer_detail_view(request, customer_id):
     is_admin = request.membership.role == MerchantMembership.Role.ADMIN
     history = []
     if is_admin:
-        history = audit_entries_of(merchant=request.merchant, customer_id=customer.customer_id)[:20]
+        history = customer_history(merchant=request.merchant, customer_id=customer.customer_id)
     return render(
         request,
         "portal/customers/detail.html",

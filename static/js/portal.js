@@ -8,6 +8,107 @@
   });
   document.querySelectorAll("[data-js-hide]").forEach(function (el) { el.hidden = true; });
 
+  // Date inputs are typed as YYYY-MM-DD, the one date format of the portal (Chromium's own date input
+  // would show the browser's locale format, mm/dd/yyyy under en-US). A button opens the browser's
+  // calendar on a hidden native input, and the chosen day (and time) is written back in that format.
+  function addPicker(input) {
+    if (input.parentNode.classList.contains("date-input")) { return; }
+    var kind = input.getAttribute("data-picker");
+    var wrapper = document.createElement("span");
+    wrapper.className = "date-input";
+    input.parentNode.insertBefore(wrapper, input);
+    wrapper.appendChild(input);
+    var proxy = document.createElement("input");
+    proxy.type = kind === "datetime" ? "datetime-local" : "date";
+    proxy.className = "picker-proxy";
+    proxy.tabIndex = -1;
+    proxy.setAttribute("aria-hidden", "true");
+    proxy.setAttribute("data-picker-proxy", "");
+    if (kind === "datetime") { proxy.step = "1"; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button small secondary picker-button";
+    button.title = kind === "datetime" ? "Choose date and time" : "Choose date";
+    // A calendar icon; its name is read from the hidden text.
+    button.innerHTML = '<svg aria-hidden="true" focusable="false" width="18" height="18" viewBox="0 0 24 24" ' +
+      'fill="none" stroke="currentColor" stroke-width="2"><rect x="3" y="5" width="18" height="16" rx="2"/>' +
+      '<path d="M3 10h18M8 3v4M16 3v4"/></svg><span class="visually-hidden"></span>';
+    button.querySelector("span").textContent = button.title;
+    wrapper.appendChild(button);
+    wrapper.appendChild(proxy);
+    button.addEventListener("click", function () {
+      proxy.value = kind === "datetime" ? input.value.trim().replace(" ", "T") : input.value.trim();
+      try { proxy.showPicker(); } catch (error) { proxy.focus(); }
+    });
+    proxy.addEventListener("change", function () {
+      if (!proxy.value) { return; }
+      input.value = kind === "datetime" ? proxy.value.replace("T", " ") : proxy.value;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      input.focus();
+    });
+  }
+
+  function removePicker(input) {
+    var wrapper = input.parentNode;
+    if (!wrapper.classList.contains("date-input")) { return; }
+    wrapper.parentNode.insertBefore(input, wrapper);
+    wrapper.parentNode.removeChild(wrapper);
+  }
+
+  document.querySelectorAll("input[data-picker]").forEach(addPicker);
+
+  // A custom field's value input follows its type: number inputs for numbers, a checkbox for
+  // booleans, email and URL inputs, date pickers. The server renders the same on a reload.
+  var VALUE_INPUTS = {
+    integer: { type: "number", step: "1" },
+    number: { type: "number", step: "any" },
+    "boolean": { type: "checkbox" },
+    date: { type: "text", placeholder: "YYYY-MM-DD", picker: "date" },
+    datetime: { type: "text", placeholder: "YYYY-MM-DD HH:MM", picker: "datetime" },
+    email: { type: "email" },
+    url: { type: "url", placeholder: "https://" },
+    string: { type: "text" }
+  };
+
+  function applyType(row) {
+    var select = row.querySelector("select[name$='-type']");
+    var input = row.querySelector("[data-cf-value]");
+    if (!select || !input) { return; }
+    var spec = VALUE_INPUTS[select.value] || VALUE_INPUTS.string;
+    var wasCheckbox = input.type === "checkbox";
+    var checked = wasCheckbox ? input.checked : input.value === "true";
+    if (spec.type === "number" && input.value && isNaN(Number(input.value))) {
+      spec = VALUE_INPUTS.string; // keep what was typed rather than have the number input drop it
+    }
+    if (input.type !== spec.type) { input.type = spec.type; }
+    if (spec.type === "checkbox") {
+      input.value = "true";
+      input.checked = checked;
+    } else if (wasCheckbox) {
+      input.value = "";
+    }
+    ["step", "placeholder"].forEach(function (name) {
+      if (spec[name]) { input.setAttribute(name, spec[name]); } else { input.removeAttribute(name); }
+    });
+    if (spec.picker) {
+      input.setAttribute("data-picker", spec.picker);
+      if (input.parentNode.classList.contains("date-input") &&
+          input.parentNode.querySelector("[data-picker-proxy]").type !== (spec.picker === "datetime" ? "datetime-local" : "date")) {
+        removePicker(input);
+      }
+      addPicker(input);
+    } else {
+      input.removeAttribute("data-picker");
+      removePicker(input);
+    }
+  }
+
+  document.querySelectorAll("[data-cf-rows]").forEach(function (rows) {
+    rows.addEventListener("change", function (event) {
+      if (event.target.matches("select[name$='-type']")) { applyType(event.target.closest("[data-cf-row]")); }
+    });
+  });
+
   // Custom field rows: add and remove in place instead of a round trip.
   document.querySelectorAll("[data-custom-fields]").forEach(function (fieldset) {
     var rows = fieldset.querySelector("[data-cf-rows]");
@@ -41,6 +142,7 @@
       total.value = String(index + 1);
       var row = rows.lastElementChild;
       enhance(row);
+      row.querySelectorAll("input[data-picker]").forEach(addPicker);
       var name = row.querySelector("input[name$='-name']");
       if (name) { name.focus(); }
     });

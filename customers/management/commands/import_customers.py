@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from audit.models import AuditEntry
-from audit.services import Actor
+from audit.services import CLI_IMPORT_PREFIX, Actor
 from core.scoping import merchant_scope
 from customers.import_jobs import describe_duration
 from customers.imports import MAX_REPORTED_ERRORS, ImportReport, customer_import_csv, utf8_lines
@@ -85,7 +85,7 @@ class Command(BaseCommand):
             user = getpass.getuser()
         except (KeyError, OSError):
             user = "unknown"
-        actor = Actor(AuditEntry.Door.CLI, f"import_customers:{user}")
+        actor = Actor(AuditEntry.Door.CLI, f"{CLI_IMPORT_PREFIX}{user}")
 
         with raw, io.BufferedReader(raw) as binary:
             text = utf8_lines(binary)

@@ -57,12 +57,16 @@ class Command(BaseCommand):
         return subprocess.Popen([sys.executable, str(manage), "worker"])  # noqa: S603 - our own command
 
     def _demo_access(self, merchant):
-        membership_add(
+        demo_admin = membership_add(
             merchant=merchant,
             email=DEMO_ADMIN_EMAIL,
             role=MerchantMembership.Role.ADMIN,
             password=DEMO_ADMIN_PASSWORD,
-        )
+        ).user
+        if not demo_admin.get_full_name():
+            # A person's name, as the customer history shows it: "Changed by Ada Admin in the portal".
+            demo_admin.first_name, demo_admin.last_name = "Ada", "Admin"
+            demo_admin.save(update_fields=["first_name", "last_name"])
         # Secrets are stored hashed, so each start issues a fresh demo client to print;
         # the ones printed at earlier starts are revoked so they do not pile up.
         for previous in merchant_clients(merchant=merchant).filter(name=DEMO_CLIENT):
