@@ -137,7 +137,7 @@ def seed_portal() -> Seed:
     merchant = merchant_create(name="Harbour Coffee Roasters")
     membership_add(merchant=merchant, email=ADMIN_EMAIL, role="admin", password=PASSWORD)
     # A second merchant of the same person: the header shows the merchant switcher.
-    membership_add(merchant=merchant_create(name="Harbour Tea House"), email=ADMIN_EMAIL, role="staff")
+    membership_add(merchant=merchant_create(name="Harbour Tea House and Long-Named Subsidiary of the Roasters International"), email=ADMIN_EMAIL, role="staff")
     endpoint = webhook_endpoint_create(merchant=merchant, data={"url": "https://hooks.harbour.example/vault"})
     for firstname, lastname, email, company, country in CUSTOMERS:
         customer_create(
