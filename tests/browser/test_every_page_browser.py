@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.template.loader import render_to_string
 from django.urls import URLPattern, reverse
 
 from tests.browser.accessibility import assert_fits_width, assert_no_serious_axe_violations
@@ -137,7 +138,11 @@ def seed_portal() -> Seed:
     merchant = merchant_create(name="Harbour Coffee Roasters")
     membership_add(merchant=merchant, email=ADMIN_EMAIL, role="admin", password=PASSWORD)
     # A second merchant of the same person: the header shows the merchant switcher.
-    membership_add(merchant=merchant_create(name="Harbour Tea House and Long-Named Subsidiary of the Roasters International"), email=ADMIN_EMAIL, role="staff")
+    membership_add(
+        merchant=merchant_create(name="Harbour Tea House and Long-Named Subsidiary of the Roasters International"),
+        email=ADMIN_EMAIL,
+        role="staff",
+    )
     endpoint = webhook_endpoint_create(merchant=merchant, data={"url": "https://hooks.harbour.example/vault"})
     for firstname, lastname, email, company, country in CUSTOMERS:
         customer_create(
@@ -306,11 +311,16 @@ def test_every_portal_page_passes_axe_core_and_fits_the_screen(browser, live_ser
     sweep.check("login with an error")
     sweep.goto("/portal/no-such-page/", status=404)
     sweep.check("404")
+    sweep.page.set_content(render_to_string("500.html"))  # in place, on the live server's origin for its CSS
+    sweep.page.locator("link[rel=stylesheet]").evaluate("link => link.sheet || new Promise(r => link.onload = r)")
+    sweep.check("500")
     sweep.goto(url_of("invitation_accept", seed, PAGES["invitation_accept"]))
     sweep.check("invitation_accept")
 
     log_in(sweep.page, live_server.url)
     sweep.page.wait_for_url(f"{live_server.url}/portal/")
+    sweep.goto("/portal/customers/not-a-customer/", status=404)
+    sweep.check("404 (logged in)")
     visits = {name: (name, arguments) for name, arguments in PAGES.items() if name not in LOGGED_OUT} | MORE_STATES
     for label, (name, arguments) in visits.items():
         sweep.goto(url_of(name, seed, arguments))
