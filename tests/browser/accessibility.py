@@ -54,10 +54,14 @@ def assert_fits_width(page, width: int = 390) -> None:
     if scroll_width > width:
         widest = page.evaluate(
             """(width) => [...document.querySelectorAll('body *')]
-                .filter((element) => element.getBoundingClientRect().right > width)
+                .filter((element) => element.getBoundingClientRect().right > width
+                    || (element.scrollWidth > element.clientWidth + 1
+                        && getComputedStyle(element).overflowX === 'visible'))
                 .slice(0, 5)
                 .map((element) => [element.tagName.toLowerCase(), ...element.classList].join('.')
                      + ' right=' + Math.round(element.getBoundingClientRect().right))""",
             width,
         )
-        raise AssertionError(f"{page.url} is {scroll_width}px wide at {width}px; beyond the edge: {widest}")
+        raise AssertionError(
+            f"{page.url} is {scroll_width}px wide at {width}px; beyond the edge or overflowing: {widest}"
+        )

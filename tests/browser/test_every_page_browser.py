@@ -129,20 +129,24 @@ CUSTOMERS = [
 
 
 def seed_portal() -> Seed:
+    from audit.models import AuditEntry
+    from audit.services import Actor
     from customers.models import CustomerExport, CustomerImport
-    from customers.services import customer_create
+    from customers.services import customer_create, customer_update
     from events.models import EventDelivery
     from events.services import webhook_endpoint_create
     from merchants.services import membership_add, membership_invite, merchant_create, oauth_client_create
 
     merchant = merchant_create(name="Harbour Coffee Roasters")
-    membership_add(merchant=merchant, email=ADMIN_EMAIL, role="admin", password=PASSWORD)
+    admin = membership_add(merchant=merchant, email=ADMIN_EMAIL, role="admin", password=PASSWORD)
+    in_the_portal = Actor.for_user(admin.user, AuditEntry.Door.PORTAL)
     # A second merchant of the same person: the header shows the merchant switcher.
     membership_add(
         merchant=merchant_create(name="Harbour Tea House and Long-Named Subsidiary of the Roasters International"),
         email=ADMIN_EMAIL,
         role="staff",
     )
+    client = oauth_client_create(merchant=merchant, name="Checkout server").client
     endpoint = webhook_endpoint_create(merchant=merchant, data={"url": "https://hooks.harbour.example/vault"})
     for firstname, lastname, email, company, country in CUSTOMERS:
         customer_create(
@@ -154,6 +158,7 @@ def seed_portal() -> Seed:
                 "company": company,
                 "address_country": country,
             },
+            actor=in_the_portal,
         )
     customer = customer_create(
         merchant=merchant,
@@ -171,6 +176,12 @@ def seed_portal() -> Seed:
                 ]
             },
         },
+        actor=in_the_portal,
+    )
+    customer = customer_update(
+        customer=customer,
+        data={"options": {"custom_fields": [{"name": "loyalty_tier", "type": "integer", "value": "4"}]}},
+        actor=Actor.for_client(client),
     )
     export = CustomerExport(merchant=merchant, status=CustomerExport.Status.DONE, rows_total=8, rows_written=8)
     export.file.name = default_storage.save(f"exports/{merchant.pk}/{export.pk}.csv", ContentFile("firstname\r\n"))
@@ -196,7 +207,7 @@ def seed_portal() -> Seed:
             errors=[{"line": 3, "errors": [{"field": "email", "code": "invalid", "message": "Enter a valid email."}]}],
         ),
         export=export,
-        client=oauth_client_create(merchant=merchant, name="Checkout server").client,
+        client=client,
         staff_member=membership_add(merchant=merchant, email="sam@harbour.example", role="staff", password=PASSWORD),
         invitation=membership_invite(merchant=merchant, email="new.hire@harbour.example", role="staff"),
         endpoint=endpoint,
