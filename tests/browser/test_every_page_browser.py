@@ -32,8 +32,6 @@ PHONE = {"width": 390, "height": 844}
 README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 REVIEW_SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots" / "every-page"
 
-pytestmark = [pytest.mark.slow]
-
 
 @dataclasses.dataclass
 class Seed:
@@ -307,6 +305,7 @@ def log_in(page, base_url: str, email: str = ADMIN_EMAIL, password: str = PASSWO
     page.get_by_role("button", name="Log in").click()
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_every_portal_page_passes_axe_core_and_fits_the_screen(browser, live_server, transactional_db, viewport):
