@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
@@ -27,6 +28,8 @@ from tests.browser.accessibility import assert_fits_width, assert_no_serious_axe
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PASSWORD = "every-page-passphrase"
 ADMIN_EMAIL = "ada@harbour.example"
+STAFF_EMAIL = "sam@harbour.example"
+NO_MERCHANT_EMAIL = "left@harbour.example"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -206,7 +209,7 @@ def seed_portal() -> Seed:
         ),
         export=export,
         client=client,
-        staff_member=membership_add(merchant=merchant, email="sam@harbour.example", role="staff", password=PASSWORD),
+        staff_member=membership_add(merchant=merchant, email=STAFF_EMAIL, role="staff", password=PASSWORD),
         invitation=membership_invite(merchant=merchant, email="new.hire@harbour.example", role="staff"),
         endpoint=endpoint,
         delivery=EventDelivery.objects.filter(event__merchant=merchant).first(),
@@ -217,7 +220,6 @@ def seed_portal() -> Seed:
 
 
 def test_every_portal_url_is_a_page_the_sweep_visits_or_a_checked_non_page(db):
-    from django.contrib.auth import get_user_model
     from django.test import Client
 
     names = portal_url_names()
@@ -322,7 +324,6 @@ def test_every_portal_page_passes_axe_core_and_fits_the_screen(browser, live_ser
     sweep.goto("/portal/no-such-page/", status=404)
     sweep.check("404")
     sweep.page.set_content(render_to_string("500.html"))  # in place, on the live server's origin for its CSS
-    sweep.page.locator("link[rel=stylesheet]").evaluate("link => link.sheet || new Promise(r => link.onload = r)")
     sweep.check("500")
     sweep.goto(url_of("invitation_accept", seed, PAGES["invitation_accept"]))
     sweep.check("invitation_accept")
@@ -350,6 +351,29 @@ def test_every_portal_page_passes_axe_core_and_fits_the_screen(browser, live_ser
     sweep.page.get_by_role("button", name="Save changes").click()
     sweep.page.locator(".messages").wait_for()
     sweep.check("customer_detail with a message")
+    context.close()
+
+    # The pages only others see: a staff member on an admins' page, an account of no merchant, a lock-out.
+    get_user_model().objects.create_user(NO_MERCHANT_EMAIL, NO_MERCHANT_EMAIL, PASSWORD)
+    for email, path, label in (
+        (STAFF_EMAIL, reverse("portal:client_list"), "403 admins only"),
+        (NO_MERCHANT_EMAIL, reverse("portal:home"), "403 no merchant"),
+    ):
+        context = browser.new_context(viewport=viewport, **phone)
+        sweep.page = context.new_page()
+        log_in(sweep.page, live_server.url, email=email)
+        sweep.page.wait_for_url(f"{live_server.url}/portal/**")
+        sweep.goto(path, status=403)
+        sweep.check(label)
+        if email == STAFF_EMAIL:
+            sweep.goto(reverse("portal:home"))
+            sweep.check("home (staff)")
+        context.close()
+    context = browser.new_context(viewport=viewport, **phone)
+    sweep.page = context.new_page()
+    sweep.goto(reverse("portal:login"))
+    sweep.page.set_content(render_to_string("registration/locked_out.html", {"pause": "15 minutes"}))
+    sweep.check("locked out")
     context.close()
 
     assert not sweep.failures, "\n\n".join(sweep.failures)
