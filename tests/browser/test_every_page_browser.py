@@ -3,8 +3,9 @@
 The pages come from portal/urls.py itself: every URL name is either a page in PAGES (with how to build
 its arguments from the seeded objects) or a non-page in NOT_PAGES (POST-only actions, JSON, CSV), so a
 page added later fails `test_every_portal_url_is_a_page_the_sweep_visits_or_a_checked_non_page` until
-the sweep visits it. On each page, and on the login page, the 404 page and pages showing a message or
-form errors: no serious or critical axe-core violation and nothing wider than the viewport.
+the sweep visits it. On each page, and in the states around them (the login page and its error, the 404,
+403, 500 and lock-out pages, a form sent back with errors, a saved form's message, a staff member's home):
+no serious or critical axe-core violation and nothing wider than the viewport.
 
 `UPDATE_SCREENSHOTS=1` also rewrites the README's screenshots (docs/screenshots/), which are committed;
 without it the test never touches them.
