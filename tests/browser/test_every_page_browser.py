@@ -336,6 +336,8 @@ def test_every_portal_page_passes_axe_core_and_fits_the_screen(browser, live_ser
 
     log_in(sweep.page, live_server.url)
     sweep.page.wait_for_url(f"{live_server.url}/portal/")
+    # Two merchants: the header has the switcher, whose text axe-core's contrast rule then checks on every page.
+    assert sweep.page.get_by_label("Merchant").input_value() == str(seed.merchant.pk)
     sweep.goto("/portal/customers/not-a-customer/", status=404)
     sweep.check("404 (logged in)")
     visits = {name: (name, arguments) for name, arguments in PAGES.items() if name not in LOGGED_OUT} | MORE_STATES
