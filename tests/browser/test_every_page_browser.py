@@ -58,6 +58,15 @@ def no_arguments(seed: Seed) -> dict:
     return {}
 
 
+def password_reset_link_arguments(user) -> dict:
+    """The arguments of the link a password-reset email carries for this user."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    return {"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)}
+
+
 # Every portal page a GET shows, with the URL arguments that name the seeded objects.
 PAGES: dict[str, Callable[[Seed], dict]] = {
     "home": no_arguments,
@@ -81,6 +90,15 @@ PAGES: dict[str, Callable[[Seed], dict]] = {
     "webhook_list": no_arguments,
     "webhook_edit": lambda s: {"endpoint_id": s.endpoint.pk},
     "webhook_delete": lambda s: {"endpoint_id": s.endpoint.pk},
+    "webhook_deliveries": lambda s: {"endpoint_id": s.endpoint.pk},
+    "webhook_secret": no_arguments,
+    "client_secret": no_arguments,
+    "client_roll": lambda s: {"client_pk": s.client.pk},
+    "merchant_settings": no_arguments,
+    "password_reset": no_arguments,
+    "password_reset_done": no_arguments,
+    "password_reset_complete": no_arguments,
+    "password_reset_confirm": lambda s: password_reset_link_arguments(s.staff_member.user),
 }
 # The same page in another state, visited too.
 MORE_STATES: dict[str, tuple[str, Callable[[Seed], dict]]] = {
@@ -91,7 +109,14 @@ MORE_STATES: dict[str, tuple[str, Callable[[Seed], dict]]] = {
 # Strict: once such a page fits, the sweep fails until its name is removed here.
 TOO_WIDE_UNTIL_MERGED = {"import_upload"}
 # Pages seen by someone who is not logged in (the invitation is for a person without an account yet).
-LOGGED_OUT = {"login", "invitation_accept"}
+LOGGED_OUT = {
+    "login",
+    "invitation_accept",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_complete",
+    "password_reset_confirm",
+}
 
 POST_ONLY = "POST only"
 # URL names that are not pages, with what a GET answers: 405 for actions, else the content type.
@@ -102,6 +127,7 @@ NOT_PAGES: dict[str, tuple[str, Callable[[Seed], dict]]] = {
     "import_cancel": (POST_ONLY, lambda s: {"import_id": s.running_import.pk}),
     "staff_role": (POST_ONLY, lambda s: {"membership_pk": s.staff_member.pk}),
     "staff_reinvite": (POST_ONLY, lambda s: {"membership_pk": s.invitation.membership.pk}),
+    "webhook_test": (POST_ONLY, lambda s: {"endpoint_id": s.endpoint.pk}),
     "delivery_retry": (POST_ONLY, lambda s: {"delivery_id": s.delivery.pk}),
     "import_errors": ("text/csv", lambda s: {"import_id": s.finished_import.pk}),
     "import_status_json": ("application/json", lambda s: {"import_id": s.running_import.pk}),
