@@ -193,10 +193,12 @@ def clean_phone(raw: str, alpha3: str | None) -> str:
     if reason:
         raise PhoneError(f"'{text[:40]}' is not a possible phone number: {reason}.", "invalid_phone")
     if not phonenumbers.is_valid_number(number):
-        where = phonenumbers.region_code_for_number(number)
-        country = countries.alpha3(where) if where and where != "001" else None
+        where = phonenumbers.region_code_for_country_code(number.country_code)
+        country = countries.alpha3(where) if where and where not in ("001", "ZZ") else None
         raise PhoneError(
-            f"'{text[:40]}' is not a valid phone number" + (f" in {country}." if country else "."), "invalid_phone"
+            f"'{text[:40]}' is not a valid phone number"
+            + (f" in {country}: no number there is written like this." if country else "."),
+            "invalid_phone",
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
