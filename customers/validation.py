@@ -481,3 +481,12 @@ def check_has_identity(errors: "_Errors | None", values: Mapping[str, Any]) -> N
     )
     if errors is None:
         own.raise_if_any()
+
+
+def payload_of_columns(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The API-shaped payload of a customer's columns (a form's fields): address_city goes to `address.city`."""
+    columns = set(ADDRESS_COLUMNS.values())
+    payload = {field: value for field, value in values.items() if field not in columns}
+    if any(column in values for column in columns):
+        payload["address"] = {part: values.get(column) for part, column in ADDRESS_COLUMNS.items()}
+    return payload
