@@ -163,9 +163,13 @@ class BulkRequestSerializer(serializers.Serializer):
 class BulkItemResultSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="Position of the item in the request's `customers`.")
     status = serializers.ChoiceField(
-        choices=[201, 400, 500], help_text="201 created, 400 invalid (see errors), 500 failed unexpectedly."
+        choices=[201, 400, 409, 500],
+        help_text="201 created, 400 invalid (see errors), 409 its reference is another customer's (customer_id "
+        "names that one), 500 failed unexpectedly.",
     )
-    customer_id = serializers.UUIDField(required=False, help_text="When created.")
+    customer_id = serializers.UUIDField(
+        required=False, help_text="201: the new customer; 409: the customer that holds the reference."
+    )
     errors = FieldErrorSerializer(many=True, required=False, help_text="When not created; fields relative to the item.")
 
 

@@ -344,3 +344,23 @@ def test_a_patched_phone_is_searched_by_its_new_number(api_client):
 
     assert send(api_client, "get", f"{URL}?q=4155550123").json()["data"][0]["customer_id"] == customer_id
     assert send(api_client, "get", f"{URL}?q=2071838750").json()["data"] == []
+
+
+def test_bulk_answers_409_for_an_item_whose_reference_is_taken_and_creates_the_others(api_client):
+    holder = create(api_client, {"firstname": "Ada", "reference": "A-1"})["customer_id"]
+
+    response = send(
+        api_client,
+        "post",
+        f"{URL}/bulk",
+        {"customers": [{"firstname": "B", "reference": "B-1"}, {"firstname": "C", "reference": "A-1"},
+                       {"firstname": "D", "reference": "B-1"}]},
+    )  # fmt: skip
+
+    assert response.status_code == 207
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [201, 409, 409]
+    assert results[1]["customer_id"] == holder
+    assert results[2]["customer_id"] == results[0]["customer_id"]
+    assert results[1]["errors"][0]["field"] == "reference"
+    assert Customer.objects.count() == 2
