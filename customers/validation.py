@@ -38,7 +38,7 @@ TOP_LEVEL_FIELDS = (*NAME_FIELDS, "phone", "address", "address_country", "refere
 # The columns of the record besides the name fields, in the order the API shows them.
 PROFILE_FIELDS = ("phone", *ADDRESS_COLUMNS.values(), "address_country", "reference")
 MAX_REFERENCE_LENGTH = 128
-REFERENCE_RE = re.compile(r"^[A-Za-z0-9_\-.:/]{1,128}\Z", re.ASCII)
+REFERENCE_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,128}\Z", re.ASCII)
 OPTIONS_FIELDS = ("custom_fields",)
 CUSTOM_FIELD_KEYS = ("name", "type", "value")
 MAX_CUSTOM_FIELDS = 50
@@ -190,16 +190,25 @@ def _clean_text(errors: _Errors, path: str, raw: Any, limit: int) -> str | None:
 
 
 def _clean_reference(errors: _Errors, raw: Any) -> str | None:
-    value = _clean_text(errors, "reference", raw, 10 * MAX_REFERENCE_LENGTH)
-    if value is not None and not REFERENCE_RE.match(value):
+    """The reference exactly as given (white space is never part of one); blank or null is none."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        errors.add("reference", "Must be a string.", "invalid_type")
+        return None
+    if not _check_text(errors, "reference", raw):
+        return None
+    if not raw.strip(WHITESPACE):
+        return None
+    if not REFERENCE_RE.match(raw):
         errors.add(
             "reference",
             f"Must be 1-{MAX_REFERENCE_LENGTH} characters of letters, digits and _ - . : / "
-            f"(no spaces; it has {len(value)}).",
+            f"(no spaces; it has {len(raw)}).",
             "invalid_reference",
         )
         return None
-    return value
+    return raw
 
 
 def _clean_address_parts(errors: _Errors, raw: Any) -> dict[str, str | None] | None:
