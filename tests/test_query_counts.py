@@ -131,7 +131,11 @@ def test_a_phone_and_an_address_cost_a_create_no_query(api_client):
 
 
 def test_a_reference_costs_a_create_only_the_savepoint_around_its_write(api_client):
-    """The savepoint lets a duplicate reference end in a 409 naming the holder (race-safe), never a 500."""
+    """The savepoint lets a duplicate reference end in a 409 naming the holder (race-safe), never a 500.
+
+    Only inside a transaction (here the test's; in production an Idempotency-Key's): a plain create runs in
+    autocommit, where a failed insert undoes itself (tests/test_reliability_concurrency.py races that way).
+    """
     api_client.post("/api/v1/customers", payload(1), format="json")  # warm-up
     with CaptureQueriesContext(connection) as without:
         api_client.post("/api/v1/customers", payload(2), format="json")

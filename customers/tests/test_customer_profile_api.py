@@ -364,3 +364,16 @@ def test_bulk_answers_409_for_an_item_whose_reference_is_taken_and_creates_the_o
     assert results[2]["customer_id"] == results[0]["customer_id"]
     assert results[1]["errors"][0]["field"] == "reference"
     assert Customer.objects.count() == 2
+
+
+def test_a_reference_in_use_under_an_idempotency_key_is_a_409_and_its_replay_the_same(api_client):
+    holder = create(api_client, {"firstname": "Ada", "reference": "A-1"})["customer_id"]
+    body = {"firstname": "Bob", "reference": "A-1"}
+
+    first = send(api_client, "post", URL, body, HTTP_IDEMPOTENCY_KEY="dup-ref-1")
+    replay = send(api_client, "post", URL, body, HTTP_IDEMPOTENCY_KEY="dup-ref-1")
+
+    assert assert_problem(first, 409, "reference-in-use")["customer_id"] == holder
+    assert replay.status_code == 409
+    assert replay.json()["customer_id"] == holder
+    assert Customer.objects.count() == 1
