@@ -95,6 +95,12 @@ PROBLEMS = {
     "not-found": _problem("not-found", "No customer with this id."),
     "idempotency-key-in-use": _problem("idempotency-key-in-use"),
     "customer-erased": _problem("customer-erased", customer_id=EXAMPLE_ID),
+    "reference-in-use": _problem(
+        "reference-in-use",
+        f"The reference 'CUST-00042' is already used by customer {EXAMPLE_ID}.",
+        customer_id=EXAMPLE_ID,
+        reference="CUST-00042",
+    ),
     "precondition-failed": _problem("precondition-failed"),
     "payload-too-large": _problem("payload-too-large", "The request body is larger than the limit of 1048576 bytes."),
     "unsupported-media-type": _problem("unsupported-media-type", 'Unsupported media type "text/plain" in request.'),
@@ -165,7 +171,11 @@ class ProblemSerializer(serializers.Serializer):
     )
     errors = FieldErrorSerializer(many=True, required=False, help_text="Every invalid field (validation-error only).")
     required_scope = serializers.CharField(required=False, help_text="The missing scope (insufficient-scope only).")
-    customer_id = serializers.UUIDField(required=False, help_text="The erased customer (customer-erased only).")
+    customer_id = serializers.UUIDField(
+        required=False,
+        help_text="customer-erased: the erased customer; reference-in-use: the customer that has the reference.",
+    )
+    reference = serializers.CharField(required=False, help_text="The reference in use (reference-in-use only).")
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(

@@ -71,6 +71,13 @@ IDEMPOTENCY_KEY_IN_USE = _register(
     "Idempotency key in use",
     "A request with this Idempotency-Key is still in progress. Retry once it has finished.",
 )
+REFERENCE_IN_USE = _register(
+    "reference-in-use",
+    409,
+    "Reference in use",
+    "Another customer of yours already has this reference; `customer_id` names it. Update that customer "
+    "instead, or give another reference.",
+)
 CUSTOMER_ERASED = _register(
     "customer-erased",
     410,

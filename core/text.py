@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 # set, the schema's "blank" and the code's agree on every input.
 WHITESPACE = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 _WHITESPACE_CLASS = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+WHITESPACE_CLASS = _WHITESPACE_CLASS  # for a pattern that allows the trimmed white space around a value
 BLANK_PATTERN = f"^[{_WHITESPACE_CLASS}]*$"
 NOT_BLANK_PATTERN = f"[^{_WHITESPACE_CLASS}]"
 

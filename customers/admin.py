@@ -12,13 +12,14 @@ from audit.models import AuditEntry
 from audit.selectors import audit_entries_of
 from audit.services import Actor
 from core.paginators import LargeTablePaginator
+from customers.contact import phone_national
 from customers.countries import country_choices
-from customers.error_paths import custom_field_error_index
-from customers.exceptions import VersionMismatch
+from customers.error_paths import custom_field_error_index, record_field_of_path
+from customers.exceptions import ReferenceInUse, VersionMismatch
 from customers.models import Customer, CustomField
 from customers.search import MAX_QUERY_LENGTH, search_condition
 from customers.services import RECORD_FIELDS, customer_create, customer_delete, customer_replace
-from customers.validation import clean_customer_payload
+from customers.validation import clean_customer_payload, payload_of_columns
 from merchants.admin import AdminIdColumn, id_column
 
 
@@ -67,7 +68,14 @@ class CustomerAdminForm(forms.ModelForm):
     lastname = forms.CharField(required=False)
     email = forms.CharField(required=False)
     company = forms.CharField(required=False)
+    phone = forms.CharField(required=False, help_text="International (+44 20 7183 8750), or national with a country.")
+    address_line1 = forms.CharField(required=False, label="Address line 1")
+    address_line2 = forms.CharField(required=False, label="Address line 2")
+    address_city = forms.CharField(required=False, label="City")
+    address_region = forms.CharField(required=False, label="Region", help_text="State, province or county")
+    address_postal_code = forms.CharField(required=False, label="Postal code")
     address_country = forms.CharField(required=False, label="Country", widget=forms.Select)
+    reference = forms.CharField(required=False, help_text="Your own id for the customer, unique among yours.")
     # The version this page showed: saving refuses when the customer changed since (as the API's If-Match).
     based_on_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -82,7 +90,7 @@ class CustomerAdminForm(forms.ModelForm):
             self.fields["based_on_version"].initial = self.instance.version
 
     def payload(self) -> dict:
-        return {field: self.cleaned_data.get(field) or "" for field in RECORD_FIELDS}
+        return payload_of_columns({field: self.cleaned_data.get(field) or "" for field in RECORD_FIELDS})
 
     def clean(self):
         cleaned = super().clean()
@@ -94,7 +102,19 @@ class CustomerAdminForm(forms.ModelForm):
             clean_customer_payload(self.payload())
         except ValidationError as error:
             for path, errors in error.error_dict.items():
-                self.add_error(path if path in self.fields else None, errors)
+                field = record_field_of_path(path)
+                self.add_error(field if field in self.fields else None, errors)
+        merchant = cleaned.get("merchant") or (self.instance.merchant if self.instance.pk else None)
+        reference = (cleaned.get("reference") or "").strip()
+        if reference and merchant and "reference" not in self.errors:
+            holder = (
+                Customer.objects.filter(merchant=merchant, reference=reference)
+                .exclude(pk=self.instance.pk)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if holder is not None:
+                self.add_error("reference", str(ReferenceInUse(reference, holder)))
         return cleaned
 
 
@@ -117,7 +137,7 @@ class CustomFieldInlineFormSet(BaseInlineFormSet):
             return
         items, rows = self.payload_items()
         # The customer form has already copied its cleaned values onto self.instance.
-        payload = {field: getattr(self.instance, field) or "" for field in RECORD_FIELDS}
+        payload = payload_of_columns({field: getattr(self.instance, field) or "" for field in RECORD_FIELDS})
         payload["options"] = {"custom_fields": items}
         try:
             clean_customer_payload(payload)
@@ -154,7 +174,9 @@ class CustomerAdmin(AdminIdColumn, admin.ModelAdmin):
         "lastname",
         "email",
         "company",
+        "phone_number",
         "address_country",
+        "reference",
         "merchant",
         "created_at",
     ]
@@ -162,8 +184,8 @@ class CustomerAdmin(AdminIdColumn, admin.ModelAdmin):
     list_filter = ["merchant", CountryFilter]
     search_fields = ["search_text"]  # shows the box; get_search_results applies the API's search rules
     search_help_text = (
-        "The API's and portal's search: name (either order), email or company, ignoring case and accents; "
-        "or paste a customer id."
+        "The API's and portal's search: name (either order), email, company, phone (digits in any format) or "
+        "reference, ignoring case and accents; or paste a customer id."
     )
     readonly_fields = ["customer_id", "version", "created_at", "updated_at", "audit_trail"]
     ordering = ["-created_at"]
@@ -172,6 +194,12 @@ class CustomerAdmin(AdminIdColumn, admin.ModelAdmin):
     list_per_page = 50
     # Chosen by name from MerchantAdmin's search (never a pasted UUID).
     autocomplete_fields = ["merchant"]
+
+    @admin.display(description="Phone", ordering="phone")
+    def phone_number(self, obj):
+        if not obj.phone:
+            return "-"
+        return format_html('<span title="{}">{}</span>', obj.phone, phone_national(obj.phone))
 
     def get_search_results(self, request, queryset, search_term):
         condition = search_condition(search_term[:MAX_QUERY_LENGTH])
@@ -219,6 +247,10 @@ class CustomerAdmin(AdminIdColumn, admin.ModelAdmin):
         except VersionMismatch:
             # Raised inside the admin's transaction, so nothing of this save was kept.
             self.message_user(request, CHANGED_MEANWHILE, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        except ReferenceInUse as error:
+            # Another save took the reference after this form's check; nothing of this save was kept.
+            self.message_user(request, f"{error} Nothing was saved.", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     def delete_model(self, request, obj):

@@ -9,6 +9,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
 from audit.services import SYSTEM, Actor
+from customers.exceptions import ReferenceInUse
 from customers.services import customer_create
 from merchants.models import Merchant
 
@@ -22,6 +23,7 @@ class BulkItemResult:
     index: int
     customer_id: uuid.UUID | None = None
     error: ValidationError | None = None  # the item's validation errors, field paths relative to the item
+    conflict: ReferenceInUse | None = None  # its reference is another customer's (also one earlier in the call)
     failed_unexpectedly: bool = False
 
 
@@ -76,6 +78,8 @@ def customers_create_each(*, merchant: Merchant, items: Any, actor: Actor = SYST
                     customer = customer_create(merchant=merchant, data=item, actor=actor)
             except ValidationError as error:
                 results.append(BulkItemResult(index=index, error=error))
+            except ReferenceInUse as conflict:
+                results.append(BulkItemResult(index=index, conflict=conflict))
             except Exception:
                 logger.exception("Bulk create: item %d failed unexpectedly", index)
                 results.append(BulkItemResult(index=index, failed_unexpectedly=True))

@@ -2,6 +2,8 @@
 
 import re
 
+from customers.contact import ADDRESS_COLUMNS
+
 _CUSTOM_FIELD_PATH = re.compile(r"^options\.custom_fields\[(\d+)\](?:\.(\w+))?$")
 
 
@@ -13,3 +15,9 @@ def custom_field_error_index(path: str) -> tuple[int, str | None] | None:
     """
     match = _CUSTOM_FIELD_PATH.match(path)
     return (int(match[1]), match[2]) if match else None
+
+
+def record_field_of_path(path: str) -> str:
+    """The customer column an error path names: `address.city` -> address_city; other paths as they are."""
+    part = path.removeprefix("address.")
+    return f"address_{part}" if part != path and part in ADDRESS_COLUMNS else path

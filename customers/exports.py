@@ -1,6 +1,7 @@
 """CSV export of customers in the importer's format (customers/imports.py), so an export re-imports.
 
-Columns: `customer_id`, the standard ones (`firstname,lastname,email,company,address_country`),
+Columns: `customer_id`, the standard ones (`firstname,lastname,email,company,phone,address_line1,address_line2,
+address_city,address_region,address_postal_code,address_country,reference`),
 `created_at` and `updated_at` (ISO 8601, UTC), then one `NAME:TYPE` column per custom field name
 found among the exported customers, sorted by name. Imported back, a row updates the customer
 of its `customer_id` instead of creating another (created_at and updated_at are ignored).

@@ -23,7 +23,7 @@ from customers.selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CustomerFilter
 from customers.validation import CUSTOM_FIELD_NAME_RE, normalize_country
 
 TEXT_FILTERS = ("email", "q", "company")
-KNOWN_PARAMETERS = (*TEXT_FILTERS, "address_country", "created_after", "created_before", "limit", "cursor")
+KNOWN_PARAMETERS = (*TEXT_FILTERS, "reference", "address_country", "created_after", "created_before", "limit", "cursor")
 _CUSTOM_FIELD_PARAMETER = re.compile(r"^custom_fields\[(.*)\]\Z", re.DOTALL)
 # "+02:00" arrives as " 02:00" when the client did not percent-encode the plus sign.
 _UNENCODED_PLUS_OFFSET = re.compile(r"(\d) (\d{2}(?::?\d{2})?)\Z")
@@ -97,6 +97,10 @@ def list_query_from_params(params: QueryDict) -> ListQuery:
             f"A search can be at most {MAX_QUERY_LENGTH} characters (this one has {len(filters['q'])}).",
             "search_too_long",
         )
+
+    if values.get("reference", "").strip(WHITESPACE):
+        # Exact, as stored: a reference never has white space around it.
+        filters["reference"] = values["reference"].strip(WHITESPACE)
 
     if values.get("address_country", "").strip(WHITESPACE):
         code = normalize_country(values["address_country"])

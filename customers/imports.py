@@ -1,8 +1,10 @@
 """Bulk import of customers from CSV, through the same rules as every other door.
 
-The first line is the header: `firstname,lastname,email,company,address_country`
-in any order (any subset), plus one column per custom field written `NAME` or
-`NAME:TYPE` (type `string` when left out). An empty custom field cell means the
+The first line is the header: `firstname,lastname,email,company,phone,address_line1,address_line2,
+address_city,address_region,address_postal_code,address_country,reference` in any order (any
+subset), plus one column per custom field written `NAME` or `NAME:TYPE` (type `string` when left out).
+The address_* columns fill the API's `address` object (address_city is `address.city`).
+An empty custom field cell means the
 customer has no such field. Every row becomes the API's JSON payload and goes
 through `clean_customer_payload`; good rows are written in batches (customers,
 custom fields, the `customer.created` outbox event with its deliveries, and an
@@ -12,8 +14,10 @@ with their line in the file and every reason, and never stop the good ones.
 A `customer_id` column (an export has one) makes a row with an id an update of that customer of
 this merchant, through `customer_update` (the file's columns are set, an empty cell clears; an
 empty custom field cell removes that field); a row with an empty `customer_id` is a new customer,
-and an id that is not one of this merchant's customers is a refused row. `created_at` and
-`updated_at` columns (an export has them) are read-only and ignored.
+and an id that is not one of this merchant's customers is a refused row. Likewise a row without a
+`customer_id` whose `reference` is one of this merchant's customers' updates that customer, so importing
+one file twice creates nothing twice (a reference that an earlier row of the same file holds is a
+refused row). `created_at` and `updated_at` columns (an export has them) are read-only and ignored.
 
 Each batch commits on its own: an import cut short keeps the batches that committed. With a
 `checkpoint` (the portal's resumable job, customers/import_jobs.py) each batch is written in this
@@ -37,7 +41,9 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from audit.services import Actor
 from core.ids import parse_uuid
+from customers.contact import ADDRESS_COLUMNS
 from customers.error_paths import custom_field_error_index
+from customers.exceptions import ReferenceInUse
 from customers.models import Customer, CustomField
 from customers.services import (
     RECORD_FIELDS,
@@ -50,7 +56,11 @@ from customers.validation import CUSTOM_FIELD_NAME_RE, CUSTOM_FIELD_TYPES, Custo
 from events.models import CustomerEvent, EventDelivery
 from merchants.models import Merchant
 
-STANDARD_COLUMNS = RECORD_FIELDS  # firstname, lastname, email, company, address_country
+# firstname, lastname, email, company, phone, address_line1...address_postal_code, address_country, reference
+STANDARD_COLUMNS = RECORD_FIELDS
+REFERENCE_COLUMN = "reference"
+# address_city -> city: the part of the API's `address` object a column fills.
+_ADDRESS_PART_OF_COLUMN = {column: part for part, column in ADDRESS_COLUMNS.items()}
 ID_COLUMN = "customer_id"
 # Written by an export, never taken from a file.
 READ_ONLY_COLUMNS = ("created_at", "updated_at")
@@ -199,7 +209,10 @@ def _payload(columns: list[_Column], cells: list[str], *, update: bool = False) 
     for column, cell in zip(columns, map(cell_value, cells), strict=True):
         if column.name in (ID_COLUMN, *READ_ONLY_COLUMNS) and column.type is None:
             continue
-        if column.type is None:
+        if column.type is None and column.name in _ADDRESS_PART_OF_COLUMN:
+            address = payload.setdefault("address", {})
+            address[_ADDRESS_PART_OF_COLUMN[column.name]] = cell if cell != "" or not update else None
+        elif column.type is None:
             payload[column.name] = cell if cell != "" or not update else None
         elif cell != "":
             custom_fields.append({"name": column.name, "type": column.type, "value": cell})
@@ -217,6 +230,8 @@ def _row_errors(error: ValidationError, custom_columns: list[_Column]) -> list[d
     result = []
     for path, errors in error.error_dict.items():
         field = None if path == NON_FIELD_ERRORS else path
+        if field and field.startswith("address.") and field[8:] in ADDRESS_COLUMNS:
+            field = ADDRESS_COLUMNS[field[8:]]
         position = custom_field_error_index(path)
         if position and position[0] < len(custom_columns):
             field = custom_columns[position[0]].header
@@ -408,8 +423,10 @@ class _Update:
 def _import_rows(
     reader, columns, *, merchant, actor, writer: _Writer, report: ImportReport, progress, checkpoint
 ) -> None:
-    creates: list[CustomerData] = []
+    creates: list[_NewRow] = []
     updates: list[_Update] = []
+    reference_lines: dict[str, int] = {}  # reference -> the line of this import that holds it
+    reference_position = next((i for i, c in enumerate(columns) if c.name == REFERENCE_COLUMN and c.type is None), None)
     has_id = any(column.name == ID_COLUMN and column.type is None for column in columns)
     id_position = next((i for i, c in enumerate(columns) if c.name == ID_COLUMN and c.type is None), None)
     skip = report.rows_read  # rows a previous run did (resume)
@@ -417,7 +434,8 @@ def _import_rows(
     rows = _rows(reader)
 
     def flush() -> None:
-        batch = _Batch(creates=list(creates), updates=list(updates))
+        new, by_reference = _creates_or_updates(creates, merchant=merchant, report=report)
+        batch = _Batch(creates=new, updates=[*updates, *by_reference])
         creates.clear()
         updates.clear()
         _write_batch(
@@ -460,16 +478,61 @@ def _import_rows(
                 payload, custom_columns = _payload(columns, cells, update=True)
                 updates.append(_Update(line, customer_id, payload, custom_columns))
         else:
-            payload, custom_columns = _payload(columns, cells)
-            try:
-                creates.append(clean_customer_payload(payload))
-            except ValidationError as exc:
-                report.add_error(line, _row_errors(exc, custom_columns))
+            reference = cell_value(cells[reference_position]).strip() if reference_position is not None else ""
+            if reference and reference in reference_lines:
+                report.add_error(line, [_reference_again(reference, reference_lines[reference])])
+            else:
+                if reference:
+                    reference_lines[reference] = line
+                creates.append(_NewRow(line, columns, cells, reference or None))
         if read % BATCH_SIZE == 0:
             flush()
     if read > report.rows_read or creates or updates:
         flush()
     writer.wait()
+
+
+@dataclasses.dataclass(frozen=True)
+class _NewRow:
+    """A row without a customer_id: a new customer, or an update of the one holding its reference."""
+
+    line: int
+    columns: list[_Column]
+    cells: list[str]
+    reference: str | None
+
+
+def _creates_or_updates(
+    rows: list[_NewRow], *, merchant: Merchant, report: ImportReport
+) -> tuple[list[CustomerData], list[_Update]]:
+    """The batch's rows as validated new customers, and as updates where the reference is a customer's (one query)."""
+    references = {row.reference for row in rows if row.reference}
+    holders = (
+        dict(Customer.objects.filter(merchant=merchant, reference__in=references).values_list("reference", "pk"))
+        if references
+        else {}
+    )
+    creates, updates = [], []
+    for row in rows:
+        holder = holders.get(row.reference)
+        if holder is not None:
+            payload, custom_columns = _payload(row.columns, row.cells, update=True)
+            updates.append(_Update(row.line, holder, payload, custom_columns))
+            continue
+        payload, custom_columns = _payload(row.columns, row.cells)
+        try:
+            creates.append(clean_customer_payload(payload))
+        except ValidationError as exc:
+            report.add_error(row.line, _row_errors(exc, custom_columns))
+    return creates, updates
+
+
+def _reference_again(reference: str, line: int) -> dict[str, Any]:
+    return _error(
+        REFERENCE_COLUMN,
+        "duplicate_reference",
+        f"The reference '{reference[:64]}' is already on line {line} of this file; give each customer one row.",
+    )
 
 
 @dataclasses.dataclass
@@ -511,6 +574,8 @@ def _apply_updates(updates: list[_Update], *, merchant, actor, report: ImportRep
             customer_update(customer=customer, data=update.payload, actor=actor)
         except ValidationError as exc:
             report.add_error(update.line, _row_errors(exc, update.custom_columns))
+        except ReferenceInUse as exc:
+            report.add_error(update.line, [_error(REFERENCE_COLUMN, "reference_in_use", str(exc))])
         else:
             report.updated += 1
 

@@ -28,6 +28,16 @@ class Customer(models.Model):
     email = models.CharField(max_length=254, null=True, blank=True)
     company = models.CharField(max_length=255, null=True, blank=True)
     address_country = models.CharField(max_length=3, null=True, blank=True, help_text="ISO 3166-1 alpha-3")
+    # The API shows these five as the `address` object; flat here so that each is a CSV column too.
+    address_line1 = models.CharField(max_length=200, null=True, blank=True)
+    address_line2 = models.CharField(max_length=200, null=True, blank=True)
+    address_city = models.CharField(max_length=100, null=True, blank=True)
+    address_region = models.CharField(max_length=100, null=True, blank=True, help_text="Region code where one exists")
+    address_postal_code = models.CharField(max_length=20, null=True, blank=True)
+    phone = models.CharField(max_length=16, null=True, blank=True, help_text="E.164, e.g. +442071838750")
+    reference = models.CharField(
+        max_length=128, null=True, blank=True, help_text="The merchant's own id for the customer, unique per merchant"
+    )
     # Kept by the service functions (customers/search.py says how), never typed in.
     search_text = models.TextField(default="", editable=False)
     company_key = models.CharField(max_length=255, null=True, editable=False, help_text="company, folded")
@@ -51,6 +61,14 @@ class Customer(models.Model):
             # small merchant's search never reads the whole table's matches for a common term.
             PostgreSQLGinIndex(
                 fields=["merchant", "search_text"], opclasses=["uuid_ops", "gin_trgm_ops"], name="customer_search_trgm"
+            ),
+        ]
+        constraints = [
+            # One customer per reference within a merchant; its index also serves `reference=`.
+            models.UniqueConstraint(
+                fields=["merchant", "reference"],
+                condition=models.Q(reference__isnull=False),
+                name="customer_merchant_reference",
             ),
         ]
 

@@ -16,12 +16,17 @@ plain LIKE, and neither's collation or case rules decide what matches.
   starts with one. `q=ad` finds "Ada" and "ada.lovelace@…", not "Canada". That is
   the pattern `% ad%`, which pg_trgm pads into the word-start trigrams "  a" and
   " ad", so even a two-letter miss is an index lookup.
+- The phone is kept as digits, twice: E.164's (`442071838750`) and its national form's with the
+  trunk prefix (`02071838750`). A query of digits and phone punctuation (`+44 20 7183 8750`,
+  `020 7183 8750`) also matches as its digits alone, so any way of writing the number finds it.
+- The merchant's reference is searched like a name.
 - A query that is a customer_id (any case) also finds that customer.
 - Characters that fold to nothing (controls, format characters such as RTL
   overrides, combining marks alone) are dropped; a query of nothing but those,
   or of white space, is no search at all.
 """
 
+import re
 import unicodedata
 
 from django.db.models import F, Q, TextField, Value
@@ -30,6 +35,7 @@ from django.db.models.lookups import Contains
 from psycopg.sql import Literal
 
 from core.ids import parse_uuid
+from customers.contact import phone_search_digits
 
 MAX_QUERY_LENGTH = 200
 MIN_SUBSTRING_LENGTH = 3
@@ -38,6 +44,8 @@ VALUE_START = "\n "
 # Unicode categories that carry no searchable text: controls, format characters
 # (bidirectional overrides, zero-width joiners), surrogates and private use.
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+# A query that is a phone number as people write it: digits, a leading +, spaces, dashes, dots, parentheses.
+_PHONE_QUERY = re.compile(r"^\+?[0-9 ()./-]+\Z", re.ASCII)
 
 
 def fold(text: str | None) -> str:
@@ -66,13 +74,24 @@ def fold_unicode(text: str) -> str:
     return " ".join(kept.casefold().split())
 
 
-def customer_search_text(*, firstname: str | None, lastname: str | None, email: str | None, company: str | None) -> str:
-    """The value of `Customer.search_text` for these fields: each searchable value folded, on a line after a space."""
+def customer_search_text(
+    *,
+    firstname: str | None,
+    lastname: str | None,
+    email: str | None,
+    company: str | None,
+    phone: str | None = None,
+    reference: str | None = None,
+) -> str:
+    """The value of `Customer.search_text` for these fields: each searchable value folded, on a line after a space.
+
+    `phone` is E.164, as stored.
+    """
     first, last = fold(firstname), fold(lastname)
     lines = [f"{first} {last}".strip()]
     if first and last:
         lines.append(f"{last} {first}")
-    lines += [fold(email), fold(company)]
+    lines += [fold(email), fold(company), *phone_search_digits(phone), fold(reference)]
     return "".join(VALUE_START + line for line in lines if line)[1:]
 
 
@@ -126,6 +145,9 @@ def search_condition(query: str) -> Q | None:
         )
     else:
         condition = Q(_SearchContains(text, term))
+    digits = re.sub(r"[^0-9]", "", term)
+    if digits != term and len(digits) >= MIN_SUBSTRING_LENGTH and _PHONE_QUERY.match(term):
+        condition |= Q(_SearchContains(text, digits))
     customer_id = parse_uuid(query.strip())
     if customer_id is not None:
         condition |= Q(customer_id=customer_id)

@@ -26,6 +26,7 @@ class CustomerFilters:
     email: str | None = None
     q: str | None = None
     company: str | None = None
+    reference: str | None = None
     address_country: str | None = None
     created_after: datetime.datetime | None = None
     created_before: datetime.datetime | None = None
@@ -95,6 +96,8 @@ def customer_queryset(
             qs = qs.filter(condition)
     if f.company:
         qs = qs.filter(company_key=fold(f.company))
+    if f.reference:
+        qs = qs.filter(reference=f.reference)
     if f.address_country:
         qs = qs.filter(address_country=f.address_country.strip().upper())
     if f.created_after:

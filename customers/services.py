@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -23,15 +23,18 @@ from api.idempotency import idempotency_erase_customer
 from audit.services import SYSTEM, Actor, audit_insert
 from core.bulk_insert import Insert, insert_all, insert_rows
 from core.ids import uuid7
-from customers.exceptions import VersionMismatch
+from customers.contact import ADDRESS_COLUMNS
+from customers.exceptions import ReferenceInUse, VersionMismatch
 from customers.models import Customer, CustomField
 from customers.representation import customer_as_dict, customer_representation
 from customers.search import customer_search_text, fold
 from customers.validation import (
     MAX_CUSTOM_FIELDS,
     NAME_FIELDS,
+    PROFILE_FIELDS,
     CustomerData,
     CustomFieldData,
+    check_contact,
     check_has_identity,
     clean_customer_payload,
 )
@@ -39,7 +42,10 @@ from events.models import CustomerEvent
 from events.services import EventRows, event_payloads_erase, event_rows
 from merchants.models import Merchant
 
-RECORD_FIELDS = (*NAME_FIELDS, "address_country")
+# firstname, lastname, email, company, phone, address_line1...address_postal_code, address_country, reference
+RECORD_FIELDS = (*NAME_FIELDS, *PROFILE_FIELDS)
+# How an audit entry names a changed column: the API's path (address.city for address_city).
+_CHANGE_NAMES = {column: f"address.{part}" for part, column in ADDRESS_COLUMNS.items()}
 SEARCH_COLUMNS = ("search_text", "company_key")
 CUSTOMER_COLUMNS = ("customer_id", "merchant", *RECORD_FIELDS, *SEARCH_COLUMNS, "version", "created_at", "updated_at")
 CUSTOM_FIELD_COLUMNS = ("customer", "merchant", "name", "type", "value", "position")
@@ -49,7 +55,13 @@ FIRST_VERSION = 1
 def search_values(values: Mapping[str, Any]) -> tuple[str, str | None]:
     """`search_text` and `company_key` for a customer with these field values (customers/search.py)."""
     company_key = fold(values.get("company")) or None
-    return customer_search_text(**{name: values.get(name) for name in NAME_FIELDS}), company_key
+    searched = {name: values.get(name) for name in (*NAME_FIELDS, "phone", "reference")}
+    return customer_search_text(**searched), company_key
+
+
+def change_name(field: str) -> str:
+    """The name an audit entry gives a changed column: `address.city` for address_city, else the column's."""
+    return _CHANGE_NAMES.get(field, field)
 
 
 def _custom_fields_insert(customer_id, merchant_id, fields: Sequence[CustomFieldData], start: int = 0) -> Insert:
@@ -62,7 +74,7 @@ def _custom_fields_insert(customer_id, merchant_id, fields: Sequence[CustomField
 
 def created_fields(cleaned: CustomerData) -> list[str]:
     """What a new customer's audit entry lists as changed: its non-empty fields and each custom field."""
-    changed = [f for f in RECORD_FIELDS if cleaned.values.get(f)]
+    changed = [change_name(f) for f in RECORD_FIELDS if cleaned.values.get(f)]
     return changed + [f"options.custom_fields.{f.name}" for f in cleaned.custom_fields or []]
 
 
@@ -125,7 +137,13 @@ def customer_create(*, merchant: Merchant, data: Mapping[str, Any], actor: Actor
     """
     cleaned = clean_customer_payload(data)
     rows = new_customer_rows(merchant=merchant, batch=[cleaned], actor=actor, now=timezone.now())
-    _, field_keys, *_ = insert_all([rows.customers, rows.custom_fields, *rows.events.inserts(first=2), rows.audit])
+    inserts = [rows.customers, rows.custom_fields, *rows.events.inserts(first=2), rows.audit]
+    reference = cleaned.values.get("reference")
+    if reference is None:
+        _, field_keys, *_ = insert_all(inserts)
+    else:
+        with _reference_guard(merchant, reference):
+            _, field_keys, *_ = insert_all(inserts)
     # The instances the ORM would load for these rows (`from_db`: saved, on this database).
     customer = _as_loaded(Customer, CUSTOMER_COLUMNS, rows.customers.rows[0])
     customer.merchant = merchant
@@ -134,6 +152,38 @@ def customer_create(*, merchant: Merchant, data: Mapping[str, Any], actor: Actor
         for pk, row in zip(field_keys, rows.custom_fields.rows, strict=True)
     ]
     return customer
+
+
+class _reference_guard:
+    """Turn the unique (merchant, reference) constraint's IntegrityError into ReferenceInUse naming the holder.
+
+    Inside a transaction (an Idempotency-Key's, the portal's, admin's), a savepoint around the write keeps
+    the transaction usable to read who holds the reference; in autocommit (a plain API create) the failed
+    statement alone is undone, and no savepoint costs two round trips. Either way two creates racing for
+    one reference end in one 201 and one 409, never a 500.
+    """
+
+    def __init__(self, merchant: Merchant, reference: str, customer_id=None):
+        self.merchant, self.reference, self.customer_id = merchant, reference, customer_id
+        self.savepoint = transaction.atomic() if connection.in_atomic_block else None
+
+    def __enter__(self):
+        if self.savepoint is not None:
+            self.savepoint.__enter__()
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.savepoint is not None:
+            self.savepoint.__exit__(exc_type, exc, tb)
+        if exc_type is not None and issubclass(exc_type, IntegrityError):
+            holder = (
+                Customer.objects.filter(merchant=self.merchant, reference=self.reference)
+                .exclude(pk=self.customer_id)
+                .values_list("customer_id", flat=True)
+                .first()
+            )
+            if holder is not None:
+                raise ReferenceInUse(self.reference, holder) from exc
+        return False
 
 
 def _as_loaded(model, names: Sequence[str], row: Sequence[Any]):
@@ -174,14 +224,27 @@ def _locked(customer: Customer, expected_version: int | None) -> Customer:
 
 def _apply(customer: Customer, cleaned: CustomerData, *, replace: bool) -> list[str]:
     """Apply cleaned input to a locked customer; returns the names of what changed."""
-    changed = []
+    before = {field: getattr(customer, field) for field in RECORD_FIELDS}
+    merged = dict(before)
     for field in RECORD_FIELDS:
         if replace or field in cleaned.present:
-            new = cleaned.values.get(field)
-            if getattr(customer, field) != new:
-                setattr(customer, field, new)
-                changed.append(field)
-    check_has_identity(None, {f: getattr(customer, f) for f in NAME_FIELDS})
+            merged[field] = cleaned.values.get(field)
+    check_has_identity(None, merged)
+    if not replace:
+        # The rules that need the country, on the merged record: a national phone number or an
+        # address part checked against the stored country, a new country against the stored address.
+        sent = {field for field in RECORD_FIELDS if merged[field] != before[field]}
+        check_contact(
+            None,
+            merged,
+            check_phone="phone" in sent,
+            check_address=bool(sent & {"address_country", *ADDRESS_COLUMNS.values()}),
+        )
+    changed = []
+    for field in RECORD_FIELDS:
+        if merged[field] != before[field]:
+            setattr(customer, field, merged[field])
+            changed.append(change_name(field))
 
     if cleaned.custom_fields is None:
         return changed
@@ -226,7 +289,11 @@ def _save_changes(customer: Customer, changed: list[str], actor: Actor) -> Custo
     if changed:
         customer.search_text, customer.company_key = search_values(vars(customer))
         customer.version = F("version") + 1
-        customer.save()
+        if "reference" in changed and customer.reference is not None:
+            with _reference_guard(customer.merchant, customer.reference, customer.customer_id):
+                customer.save()
+        else:
+            customer.save()
         customer.refresh_from_db(fields=["version", "updated_at"])
     # The fields as they are now: the snapshot and the answer both show them.
     customer.loaded_custom_fields = list(customer.custom_fields.all())

@@ -21,11 +21,24 @@ from django.core.validators import EmailValidator, URLValidator
 from django_countries import countries
 
 from core.text import WHITESPACE, text_error
+from customers.contact import (
+    ADDRESS_COLUMNS,
+    ADDRESS_MAX_LENGTHS,
+    ADDRESS_PARTS,
+    MAX_PHONE_INPUT_LENGTH,
+    PhoneError,
+    clean_address,
+    clean_phone,
+)
 from customers.models import CustomField
 
 NAME_FIELDS = ("firstname", "lastname", "email", "company")
 MAX_LENGTHS = {"firstname": 100, "lastname": 100, "email": 254, "company": 255}
-TOP_LEVEL_FIELDS = (*NAME_FIELDS, "address_country", "options")
+TOP_LEVEL_FIELDS = (*NAME_FIELDS, "phone", "address", "address_country", "reference", "options")
+# The columns of the record besides the name fields, in the order the API shows them.
+PROFILE_FIELDS = ("phone", *ADDRESS_COLUMNS.values(), "address_country", "reference")
+MAX_REFERENCE_LENGTH = 128
+REFERENCE_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,128}\Z", re.ASCII)
 OPTIONS_FIELDS = ("custom_fields",)
 CUSTOM_FIELD_KEYS = ("name", "type", "value")
 MAX_CUSTOM_FIELDS = 50
@@ -158,6 +171,85 @@ def _clean_country(errors: _Errors, raw: Any) -> str | None:
             "invalid_country",
         )
     return code
+
+
+def _clean_text(errors: _Errors, path: str, raw: Any, limit: int) -> str | None:
+    """A trimmed string of at most `limit` characters; None for null or blank (and after an error)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        errors.add(path, "Must be a string.", "invalid_type")
+        return None
+    if not _check_text(errors, path, raw):
+        return None
+    value = raw.strip(WHITESPACE)
+    if len(value) > limit:
+        errors.add(path, f"Must be at most {limit} characters (it has {len(value)}).", "max_length")
+        return None
+    return value or None
+
+
+def _clean_reference(errors: _Errors, raw: Any) -> str | None:
+    """The reference exactly as given (white space is never part of one); blank or null is none."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        errors.add("reference", "Must be a string.", "invalid_type")
+        return None
+    if not _check_text(errors, "reference", raw):
+        return None
+    if not raw.strip(WHITESPACE):
+        return None
+    if not REFERENCE_RE.match(raw):
+        errors.add(
+            "reference",
+            f"Must be 1-{MAX_REFERENCE_LENGTH} characters of letters, digits and _ - . : / "
+            f"(no spaces; it has {len(raw)}).",
+            "invalid_reference",
+        )
+        return None
+    return raw
+
+
+def _clean_address_parts(errors: _Errors, raw: Any) -> dict[str, str | None] | None:
+    """The parts present in an `address` object, text-checked; None when it is not an object."""
+    if not isinstance(raw, Mapping):
+        errors.add(
+            "address", "Must be an object with line1, line2, city, region and postal_code, or null.", "invalid_type"
+        )
+        return None
+    parts = {}
+    for key in raw:
+        if key not in ADDRESS_PARTS:
+            _unknown_field(errors, f"address.{key}", key, ADDRESS_PARTS)
+    for part in ADDRESS_PARTS:
+        if part in raw:
+            parts[part] = _clean_text(errors, f"address.{part}", raw[part], ADDRESS_MAX_LENGTHS[part])
+    return parts
+
+
+def check_contact(errors: "_Errors | None", values: dict[str, Any], *, check_phone: bool, check_address: bool) -> None:
+    """The rules that need the country: the phone to E.164, the address for its country (in place).
+
+    `values` holds the record's columns (a whole record: create, replace, or a patch merged
+    with the stored customer). Raises when `errors` is None and there are any.
+    """
+    own = errors or _Errors()
+    country = values.get("address_country")
+    if check_phone and values.get("phone"):
+        try:
+            values["phone"] = clean_phone(values["phone"], country)
+        except PhoneError as exc:
+            own.add("phone", exc.message, exc.code)
+    if check_address:
+        parts = {part: values.get(column) for part, column in ADDRESS_COLUMNS.items()}
+        cleaned, problems = clean_address(parts, country)
+        for part, message in problems.items():
+            own.add(f"address.{part}", message, "invalid_address")
+        for part, column in ADDRESS_COLUMNS.items():
+            values[column] = cleaned[part]
+    if errors is None:
+        own.raise_if_any()
 
 
 def _value_as_string(raw: Any) -> str | None:
@@ -338,6 +430,19 @@ def clean_customer_payload(payload: Any, *, partial: bool = False) -> CustomerDa
             values[field] = _clean_name_field(errors, field, payload[field])
     if "address_country" in payload:
         values["address_country"] = _clean_country(errors, payload["address_country"])
+    if "phone" in payload:
+        values["phone"] = _clean_text(errors, "phone", payload["phone"], MAX_PHONE_INPUT_LENGTH)
+    if "reference" in payload:
+        values["reference"] = _clean_reference(errors, payload["reference"])
+    address_present: frozenset[str] = frozenset()
+    if "address" in payload:
+        raw_address = payload["address"]
+        parts = (
+            {part: None for part in ADDRESS_PARTS} if raw_address is None else _clean_address_parts(errors, raw_address)
+        )
+        if parts is not None:
+            values.update({ADDRESS_COLUMNS[part]: value for part, value in parts.items()})
+            address_present = frozenset(ADDRESS_COLUMNS[part] for part in parts)
 
     custom_fields = None if partial else []
     clear_custom_fields = False
@@ -356,10 +461,13 @@ def clean_customer_payload(payload: Any, *, partial: bool = False) -> CustomerDa
         # `"options": null` in a merge patch clears every custom field.
         clear_custom_fields = True
 
-    present = frozenset(key for key in payload if key in TOP_LEVEL_FIELDS)
+    present = frozenset(key for key in payload if key in TOP_LEVEL_FIELDS) | address_present
     if not partial:
-        for field in (*NAME_FIELDS, "address_country"):
+        for field in (*NAME_FIELDS, *PROFILE_FIELDS):
             values.setdefault(field, None)
+        if "address_country" not in errors.by_field:
+            address_ok = not any(path.split(".")[0] == "address" for path in errors.by_field)
+            check_contact(errors, values, check_phone="phone" not in errors.by_field, check_address=address_ok)
         # A name field that was sent but is invalid already has its own error;
         # "provide at least one" beside it would only confuse.
         if not any(field in errors.by_field for field in NAME_FIELDS):
@@ -382,3 +490,12 @@ def check_has_identity(errors: "_Errors | None", values: Mapping[str, Any]) -> N
     )
     if errors is None:
         own.raise_if_any()
+
+
+def payload_of_columns(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The API-shaped payload of a customer's columns (a form's fields): address_city goes to `address.city`."""
+    columns = set(ADDRESS_COLUMNS.values())
+    payload = {field: value for field, value in values.items() if field not in columns}
+    if any(column in values for column in columns):
+        payload["address"] = {part: values.get(column) for part, column in ADDRESS_COLUMNS.items()}
+    return payload

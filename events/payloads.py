@@ -21,7 +21,9 @@ def gateway_payload(event: CustomerEvent) -> dict[str, Any]:
     """The customer record for the processing gateway.
 
     `customer_id`, `merchant_id` and the four name fields (null when empty);
-    `address_country` only when the customer has one (absent, never null).
+    `phone` (E.164), `address` (with the parts the customer has: line1, line2,
+    city, region, postal_code), `address_country` and `reference` only when the
+    customer has them (absent, never null; an address part likewise).
     Custom fields are never sent. A deletion carries the two ids alone.
     """
     body: dict[str, Any] = {"customer_id": str(event.customer_id), "merchant_id": str(event.merchant_id)}
@@ -30,8 +32,14 @@ def gateway_payload(event: CustomerEvent) -> dict[str, Any]:
     snapshot = event.payload
     for field in GATEWAY_NAME_FIELDS:
         body[field] = snapshot.get(field)
-    if snapshot.get("address_country"):
-        body["address_country"] = snapshot["address_country"]
+    if snapshot.get("phone"):
+        body["phone"] = snapshot["phone"]
+    address = {part: value for part, value in (snapshot.get("address") or {}).items() if value}
+    if address:
+        body["address"] = address
+    for field in ("address_country", "reference"):
+        if snapshot.get(field):
+            body[field] = snapshot[field]
     return body
 
 

@@ -4,7 +4,7 @@ import re
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from customers.error_paths import custom_field_error_index
+from customers.error_paths import custom_field_error_index, record_field_of_path
 
 _LIST_ITEM_PATH = re.compile(r"^(\w+)\[\d+\]$")
 
@@ -22,6 +22,8 @@ def show_domain_errors(error: ValidationError, *, form, formset=None, rows: list
         form.add_error(None, error)
         return
     for path, errors in error.error_dict.items():
+        if record_field_of_path(path) in form.fields:
+            path = record_field_of_path(path)  # address.city -> the address_city input
         custom_field = custom_field_error_index(path)
         list_item = _LIST_ITEM_PATH.match(path)
         if path != NON_FIELD_ERRORS and path in form.fields:

@@ -10,11 +10,12 @@ from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
 
+from customers.contact import ADDRESS_COLUMNS, address_labels
 from customers.countries import country_choices
 from customers.filters import list_query_from_params
 from customers.models import CustomField
 from customers.selectors import CustomerFilters
-from customers.validation import MAX_CUSTOM_FIELDS
+from customers.validation import MAX_CUSTOM_FIELDS, PROFILE_FIELDS, payload_of_columns
 from merchants.mail import password_reset_email_task
 from merchants.models import MerchantMembership, OAuthClient
 from merchants.services import time_zone_names
@@ -78,19 +79,55 @@ class CustomerForm(forms.Form):
     lastname = forms.CharField(label="Last name", required=False)
     email = forms.CharField(label="Email", required=False, widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     company = forms.CharField(label="Company", required=False)
+    phone = forms.CharField(
+        label="Phone",
+        required=False,
+        help_text="With its country code (+44 20 7183 8750), or as dialled in the customer's country.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    reference = forms.CharField(
+        label="Your reference",
+        required=False,
+        help_text="Your own id for this customer (letters, digits and _ - . : /), unique among your customers.",
+    )
     # A plain CharField, not a ChoiceField: the domain layer says what a valid country is.
     address_country = forms.CharField(label="Country", required=False, widget=forms.Select)
+    address_line1 = forms.CharField(label="Address line 1", required=False)
+    address_line2 = forms.CharField(label="Address line 2", required=False)
+    address_city = forms.CharField(label="City", required=False)
+    address_region = forms.CharField(label="Region", required=False)
+    address_postal_code = forms.CharField(label="Postal code", required=False)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    ADDRESS_FIELDS = tuple(ADDRESS_COLUMNS.values())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["address_country"].widget.choices = [("", "— No country —"), *country_choices()]
+        self.fields["address_country"].widget.attrs["data-address-country"] = ""
+        country = self.data.get("address_country") if self.is_bound else self.initial.get("address_country")
+        self.label_address_for(str(country or "").strip().upper() or None)
+
+    def label_address_for(self, country: str | None) -> None:
+        """Name the address inputs as `country` does (Postcode, ZIP code, State, County...)."""
+        labels = address_labels(country)
+        for part, column in ADDRESS_COLUMNS.items():
+            field = self.fields[column]
+            field.label = getattr(labels, part)
+            field.widget.attrs["data-address-part"] = part
+        self.fields["address_postal_code"].help_text = (
+            f"For example {labels.postal_code_example}." if labels.postal_code_example else ""
+        )
+        if labels.regions:
+            examples = ", ".join(f"{code} ({name})" for code, name in labels.regions[:2])
+            self.fields["address_region"].help_text = f"Code or name, for example {examples}."
+        else:
+            self.fields["address_region"].help_text = ""
 
     def payload(self) -> dict:
         """The API-shaped fields of the customer (custom fields are added by the caller)."""
-        return {name: self.cleaned_data.get(name, "") for name in ("firstname", "lastname", "email", "company")} | {
-            "address_country": self.cleaned_data.get("address_country", "")
-        }
+        names = ("firstname", "lastname", "email", "company", *PROFILE_FIELDS)
+        return payload_of_columns({name: self.cleaned_data.get(name, "") for name in names})
 
 
 # What each custom field type is called on the pages; the API's names are the values.
@@ -281,7 +318,7 @@ class CustomerFilterForm(forms.Form):
     q = forms.CharField(
         label="Search",
         required=False,
-        widget=forms.SearchInput(attrs={"placeholder": "Name, email, company or customer ID"}),
+        widget=forms.SearchInput(attrs={"placeholder": "Name, email, company, phone, reference or customer ID"}),
     )
     country = forms.CharField(label="Country", required=False, widget=forms.Select)
     created_from = forms.DateField(
@@ -358,8 +395,10 @@ class MerchantSettingsForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="UTF-8 CSV with a header line: firstname,lastname,email,company,address_country "
-        "and one column per custom field (NAME or NAME:TYPE).",
+        help_text="UTF-8 CSV with a header line: firstname,lastname,email,company,phone,address_line1,"
+        "address_line2,address_city,address_region,address_postal_code,address_country,reference "
+        "(any of them, in any order) and one column per custom field (NAME or NAME:TYPE). A row whose "
+        "reference is one of your customers' updates that customer.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 

@@ -14,6 +14,9 @@ class MerchantFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Merchant {n}")
 
 
+SEARCHED = (*NAME_FIELDS, "phone", "reference")
+
+
 class CustomerFactory(factory.django.DjangoModelFactory):
     """A stored customer, written directly. Use the API or services to test the rules themselves."""
 
@@ -26,9 +29,11 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda o: f"{o.firstname}.{o.lastname}@example.com".lower())
     company = None
     address_country = None
+    phone = None  # E.164, as the services store it
+    reference = None
     # What the services would store for search (customers/search.py).
-    search_text = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in NAME_FIELDS})[0])
-    company_key = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in NAME_FIELDS})[1])
+    search_text = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in SEARCHED})[0])
+    company_key = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in SEARCHED})[1])
 
 
 class CustomFieldFactory(factory.django.DjangoModelFactory):

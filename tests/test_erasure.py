@@ -49,6 +49,8 @@ def test_no_copy_of_a_deleted_customers_data_remains_in_any_table(
         return {
             "firstname": "Ada",
             "email": email(door),
+            "reference": f"{MARKER}-ref-{door}",
+            "address": {"line1": f"{MARKER} street {door}", "city": f"{MARKER} city"},
             "options": {"custom_fields": [{"name": "note", "value": secret(door)}]},
         }
 
@@ -69,7 +71,13 @@ def test_no_copy_of_a_deleted_customers_data_remains_in_any_table(
     # Portal: create, then edit.
     response = portal_staff_client.post(
         "/portal/customers/new/",
-        form_data(firstname="Grace", email=email("portal"), **{"cf-0-name": "note", "cf-0-value": secret("portal")}),
+        form_data(
+            firstname="Grace",
+            email=email("portal"),
+            reference=f"{MARKER}-ref-portal",
+            address_line1=f"{MARKER} street portal",
+            **{"cf-0-name": "note", "cf-0-value": secret("portal")},
+        ),
     )
     assert response.status_code == 302, response.content
     portal = Customer.objects.get(email=email("portal"))
@@ -87,7 +95,11 @@ def test_no_copy_of_a_deleted_customers_data_remains_in_any_table(
 
     # Portal CSV import.
     with django_capture_on_commit_callbacks(execute=True):
-        upload(portal_staff_client, f"firstname,email,note\r\nAlan,{email('import')},{secret('import')}\r\n")
+        upload(
+            portal_staff_client,
+            f"firstname,email,reference,address_line1,note\r\n"
+            f"Alan,{email('import')},{MARKER}-ref-import,{MARKER} street import,{secret('import')}\r\n",
+        )
     run_jobs()
     imported = Customer.objects.get(email=email("import"))
 
@@ -98,6 +110,8 @@ def test_no_copy_of_a_deleted_customers_data_remains_in_any_table(
             merchant,
             rows=[{"name": "note", "type": "string", "value": secret("admin")}],
             email=email("admin"),
+            reference=f"{MARKER}-ref-admin",
+            address_line1=f"{MARKER} street admin",
         ),
     )
     assert response.status_code == 302, response.content
@@ -136,6 +150,28 @@ def test_no_copy_of_a_deleted_customers_data_remains_in_any_table(
 
     assert not Customer.objects.exists()
     assert columns_holding(MARKER) == []
+
+
+def test_no_copy_of_a_deleted_customers_phone_address_or_reference_remains(merchant, api_client):
+    body = {
+        "firstname": "Ada",
+        "phone": "+44 20 7183 8750",
+        "address": {"line1": f"{MARKER} 10 Downing Street", "city": "London", "postal_code": "SW1A 2AA"},
+        "address_country": "GBR",
+        "reference": f"{MARKER}-ref",
+    }
+    created = send(api_client, "post", URL, body, HTTP_IDEMPOTENCY_KEY="erasure-profile").json()
+    patched = send(api_client, "patch", detail_url(created["customer_id"]), {"address": {"city": "Westminster"}})
+    assert patched.status_code == 200, patched.content
+    assert "customers_customer.phone" in columns_holding("442071838750")
+    assert "customers_customer.search_text" in columns_holding("02071838750")
+    assert "customers_customer.address_line1" in columns_holding(f"{MARKER} 10 Downing")
+    assert "customers_customerevent.payload" in columns_holding("Westminster")
+
+    assert api_client.delete(detail_url(created["customer_id"])).status_code == 204
+
+    for trace in ("2071838750", MARKER, "Westminster", "SW1A 2AA"):
+        assert columns_holding(trace) == [], trace
 
 
 @pytest.mark.django_db(transaction=True)

@@ -105,6 +105,50 @@ def test_the_gateway_gets_address_country_when_present_and_never_custom_fields(g
     ]
 
 
+def test_the_gateway_gets_the_phone_each_address_part_and_the_reference_only_when_given(gateway, merchant):
+    customer = create(
+        merchant,
+        firstname="Ada",
+        phone="+44 20 7183 8750",
+        address={"line1": "10 Downing Street", "line2": "", "city": "London", "postal_code": "sw1a 2aa"},
+        address_country="GBR",
+        reference="CUST-1",
+    )
+
+    drain()
+
+    assert gateway.bodies() == [
+        {
+            "customer_id": str(customer.customer_id),
+            "merchant_id": str(merchant.pk),
+            "firstname": "Ada",
+            "lastname": None,
+            "email": None,
+            "company": None,
+            "phone": "+442071838750",
+            "address": {"line1": "10 Downing Street", "city": "London", "postal_code": "SW1A 2AA"},
+            "address_country": "GBR",
+            "reference": "CUST-1",
+        }
+    ]
+
+
+def test_a_webhook_gets_the_whole_profile_in_the_customer_snapshot(merchant):
+    customer = create(merchant, firstname="Ada", phone="+14155550123", address={"city": "Springfield"})
+
+    payload = CustomerEvent.objects.get(customer_id=customer.customer_id).payload
+
+    assert payload["phone"] == "+14155550123"
+    assert payload["address"] == {
+        "line1": None,
+        "line2": None,
+        "city": "Springfield",
+        "region": None,
+        "postal_code": None,
+    }
+    assert payload["reference"] is None
+
+
 def test_each_request_is_signed_over_timestamp_and_body_and_names_the_event(gateway, merchant):
     customer = create(merchant)
 

@@ -32,11 +32,12 @@ EXPECTED = {
     (DETAIL, "get"): {"200": [], "401": ["unauthorized"], "403": ["insufficient-scope"], "404": ["not-found"],
                       "429": ["rate-limited"], "500": ["internal-error"]},
     (URL, "post"): {"201": [], "400": ["validation-error", "malformed-json"], "401": ["unauthorized"],
-                    "403": ["insufficient-scope"], "409": ["idempotency-key-in-use"], "410": ["customer-erased"],
-                    "413": ["payload-too-large"], "415": ["unsupported-media-type"],
+                    "403": ["insufficient-scope"], "409": ["idempotency-key-in-use", "reference-in-use"],
+                    "410": ["customer-erased"], "413": ["payload-too-large"], "415": ["unsupported-media-type"],
                     "422": ["idempotency-key-reused"], "429": ["rate-limited"], "500": ["internal-error"]},
     (DETAIL, "patch"): {"200": [], "400": ["validation-error", "malformed-json"], "401": ["unauthorized"],
-                        "403": ["insufficient-scope"], "404": ["not-found"], "409": ["idempotency-key-in-use"],
+                        "403": ["insufficient-scope"], "404": ["not-found"],
+                        "409": ["idempotency-key-in-use", "reference-in-use"],
                         "410": ["customer-erased"], "412": ["precondition-failed"], "413": ["payload-too-large"],
                         "415": ["unsupported-media-type"], "422": ["idempotency-key-reused"],
                         "429": ["rate-limited"], "500": ["internal-error"]},
@@ -147,8 +148,8 @@ def test_every_customer_operation_is_documented_with_its_statuses_and_problem_ty
 def test_parameters_are_documented(schema):
     names = {p["name"]: p for p in schema["paths"][URL]["get"]["parameters"]}
     assert set(names) == {
-        "limit", "cursor", "email", "q", "company", "address_country", "created_after", "created_before",
-        "custom_fields",
+        "limit", "cursor", "email", "q", "company", "reference", "address_country", "created_after",
+        "created_before", "custom_fields",
     }  # fmt: skip
     assert names["custom_fields"]["style"] == "deepObject"
     for path, method in [(URL, "post"), (DETAIL, "patch"), (DETAIL, "put"), (DETAIL, "delete"), (BULK, "post")]:

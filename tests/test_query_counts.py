@@ -110,3 +110,53 @@ def test_a_new_rate_limit_window_costs_no_extra_query(api_client, rate_limit_clo
     first_of_next_window = queries_of(lambda: api_client.get(f"/api/v1/customers/{customer_id}"))
 
     assert first_of_next_window == in_this_window == 3
+
+
+PROFILE = {
+    "phone": "+44 20 7183 8750",
+    "address": {"line1": "10 Downing Street", "city": "London", "postal_code": "SW1A 2AA"},
+    "address_country": "GBR",
+}
+
+
+def test_a_phone_and_an_address_cost_a_create_no_query(api_client):
+    api_client.post("/api/v1/customers", payload(1), format="json")  # warm-up
+    baseline = queries_of(lambda: api_client.post("/api/v1/customers", payload(2), format="json"))
+
+    with CaptureQueriesContext(connection) as captured:
+        response = api_client.post("/api/v1/customers", payload(2) | PROFILE, format="json")
+
+    assert response.status_code == 201, response.content
+    assert len(captured.captured_queries) == baseline
+
+
+def test_a_reference_costs_a_create_only_the_savepoint_around_its_write(api_client):
+    """The savepoint lets a duplicate reference end in a 409 naming the holder (race-safe), never a 500.
+
+    Only inside a transaction (here the test's; in production an Idempotency-Key's): a plain create runs in
+    autocommit, where a failed insert undoes itself (tests/test_reliability_concurrency.py races that way).
+    """
+    api_client.post("/api/v1/customers", payload(1), format="json")  # warm-up
+    with CaptureQueriesContext(connection) as without:
+        api_client.post("/api/v1/customers", payload(2), format="json")
+
+    with CaptureQueriesContext(connection) as captured:
+        response = api_client.post("/api/v1/customers", payload(2) | {"reference": "CUST-1"}, format="json")
+
+    assert response.status_code == 201, response.content
+
+    def savepoints(queries) -> list[str]:
+        return [q["sql"].split()[0] for q in queries if "SAVEPOINT" in q["sql"]]
+
+    assert len(captured.captured_queries) == len(without.captured_queries) + 2
+    assert savepoints(captured.captured_queries) == ["SAVEPOINT", *savepoints(without.captured_queries), "RELEASE"]
+
+
+def test_a_customer_with_the_whole_profile_is_retrieved_in_three_queries(api_client, django_assert_num_queries):
+    body = payload(2) | PROFILE | {"reference": "CUST-1"}
+    customer_id = api_client.post("/api/v1/customers", body, format="json").json()["customer_id"]
+
+    with django_assert_num_queries(3):
+        response = api_client.get(f"/api/v1/customers/{customer_id}")
+
+    assert response.json()["data"]["phone"] == "+442071838750"

@@ -123,3 +123,26 @@ def test_concurrent_merge_patches_without_if_match_apply_every_change(token_for,
     names = set(CustomField.objects.filter(customer_id=customer_id).values_list("name", flat=True))
     assert names == {f"w{i}" for i in range(writers)}
     assert Customer.objects.get(pk=customer_id).version == 1 + writers
+
+
+def test_concurrent_creates_with_one_reference_end_in_one_201_and_409s_naming_it(token_for, merchant):
+    token = token_for(merchant)
+    writers = 8
+
+    def write(index: int):
+        response = client_with(token).post(
+            CUSTOMERS, {"firstname": f"Ada {index}", "reference": "CUST-RACE"}, format="json"
+        )
+        return response.status_code, response.json()
+
+    results = in_threads(writers, write)
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] + [409] * (writers - 1)
+    created = next(body for status, body in results if status == 201)
+    for status, body in results:
+        if status == 409:
+            assert body["type"] == "/problems/reference-in-use"
+            assert body["customer_id"] == created["customer_id"]
+    assert Customer.objects.filter(merchant=merchant).count() == 1
+    assert CustomerEvent.objects.filter(merchant=merchant).count() == 1

@@ -39,6 +39,7 @@ _DESCRIPTIONS = {
     "not-found": "No customer with this id for your merchant (unknown, malformed or another merchant's id alike).",
     "customer-erased": "Replay of a request whose customer has since been deleted and erased.",
     "precondition-failed": "If-Match does not match the customer's current ETag.",
+    "reference-in-use": "`reference-in-use`: another of your customers has this `reference`; `customer_id` names it.",
 }
 
 
@@ -57,7 +58,16 @@ _CUSTOMER = {
     "lastname": "Lovelace",
     "email": "ada@example.com",
     "company": "Analytical Engines Ltd",
+    "phone": "+442071838750",
+    "address": {
+        "line1": "10 Downing Street",
+        "line2": None,
+        "city": "London",
+        "region": None,
+        "postal_code": "SW1A 2AA",
+    },
     "address_country": "GBR",
+    "reference": "CUST-00042",
     "options": {
         "custom_fields": [
             {"name": "loyalty_tier", "type": "integer", "value": "3"},
@@ -119,12 +129,17 @@ LIST_PARAMETERS = [
         _TEXT,
         description=(
             "Search, ignoring letter case and accents (`muller` finds Müller, `strasse` finds Straße): "
-            "from 3 characters, a substring of firstname, lastname, the full name in either order, email or "
-            "company; 1 or 2 characters match the start of a word. A customer_id finds that customer. "
+            "from 3 characters, a substring of firstname, lastname, the full name in either order, email, "
+            "company or reference; 1 or 2 characters match the start of a word. A phone number in any writing "
+            "(`+44 20 7183 8750`, `020 7183 8750`, `442071838750`) matches the phone's digits. A customer_id "
+            "finds that customer. "
             f"At most {MAX_QUERY_LENGTH} characters."
         ),
     ),
     OpenApiParameter("company", _TEXT, description="The whole company name, ignoring letter case and accents."),
+    OpenApiParameter(
+        "reference", _TEXT, description="Your reference for the customer, exactly (letter case counts): `CUST-00042`."
+    ),
     OpenApiParameter(
         "address_country", {**COUNTRY, "nullable": False}, description="ISO 3166-1 alpha-3 code, e.g. GBR."
     ),
@@ -157,7 +172,10 @@ _WRITE_BODY_EXAMPLE = OpenApiExample(
         "lastname": "Lovelace",
         "email": "ada@example.com",
         "company": "Analytical Engines Ltd",
+        "phone": "020 7183 8750",
+        "address": {"line1": "10 Downing Street", "city": "London", "postal_code": "sw1a 2aa"},
         "address_country": "GBR",
+        "reference": "CUST-00042",
         "options": {
             "custom_fields": [
                 {"name": "loyalty_tier", "type": "integer", "value": 3},
@@ -171,6 +189,7 @@ _WRITE_BODY_EXAMPLE = OpenApiExample(
 _PATCH_EXAMPLE = {
     "email": "ada.lovelace@example.com",
     "company": None,
+    "address": {"line1": "1 Horse Guards Road"},
     "options": {
         "custom_fields": [
             {"name": "loyalty_tier", "type": "integer", "value": 4},
@@ -219,13 +238,16 @@ customer_viewset_schema = extend_schema_view(
         summary="Create a customer",
         description="At least one of firstname, lastname, email or company is required. Duplicates are never "
         "merged: each call creates a new customer with a new customer_id (send an Idempotency-Key to retry "
-        "safely).",
+        "safely). The exception is your own `reference`: a second customer with a reference already in use is "
+        "a 409 `reference-in-use` naming the customer that has it. `phone` is validated with libphonenumber and "
+        "stored in E.164; `address` is validated for `address_country` with Google's address data (required "
+        "parts, postal code format, region codes) and normalized (postal code upper case, region as its code).",
         parameters=[IDEMPOTENCY_KEY, ETAG, LOCATION],
         request={"application/json": shapes.CustomerWriteSerializer},
         examples=[_WRITE_BODY_EXAMPLE],
         responses={
             201: OpenApiResponse(shapes.CustomerEnvelopeSerializer, examples=[_customer_example("created")]),
-            **_problems(*BODY, *WRITE_PROBLEMS, "customer-erased"),
+            **_problems(*BODY, *WRITE_PROBLEMS, "reference-in-use", "customer-erased"),
         },
     ),
     update=extend_schema(
@@ -239,7 +261,9 @@ customer_viewset_schema = extend_schema_view(
         examples=[_WRITE_BODY_EXAMPLE],
         responses={
             200: OpenApiResponse(shapes.CustomerEnvelopeSerializer, examples=[_customer_example("replaced")]),
-            **_problems(*BODY, *WRITE_PROBLEMS, "not-found", "precondition-failed", "customer-erased"),
+            **_problems(
+                *BODY, *WRITE_PROBLEMS, "reference-in-use", "not-found", "precondition-failed", "customer-erased"
+            ),
         },
     ),
     partial_update=extend_schema(
@@ -247,7 +271,8 @@ customer_viewset_schema = extend_schema_view(
         tags=["customers"],
         summary="Update a customer (JSON Merge Patch)",
         description="RFC 7396: fields present are set, `null` clears, absent fields stay. "
-        "`options.custom_fields` merges by name: a listed field is added or replaced, one with "
+        '`address` merges by part: a part present is set, `null` clears it, `"address": null` clears the '
+        "whole address. `options.custom_fields` merges by name: a listed field is added or replaced, one with "
         '`"value": null` is removed. The result must satisfy every create rule (clearing the last of '
         "firstname, lastname, email and company is a 400). Send `application/json` or "
         "`application/merge-patch+json`.",
@@ -273,11 +298,14 @@ customer_viewset_schema = extend_schema_view(
                         "updated",
                         email="ada.lovelace@example.com",
                         company=None,
+                        address={**_CUSTOMER["address"], "line1": "1 Horse Guards Road"},
                         options={"custom_fields": [{"name": "loyalty_tier", "type": "integer", "value": "4"}]},
                     )
                 ],
             ),
-            **_problems(*BODY, *WRITE_PROBLEMS, "not-found", "precondition-failed", "customer-erased"),
+            **_problems(
+                *BODY, *WRITE_PROBLEMS, "reference-in-use", "not-found", "precondition-failed", "customer-erased"
+            ),
         },
     ),
     destroy=extend_schema(

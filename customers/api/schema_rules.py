@@ -10,7 +10,8 @@ apply after surrounding whitespace is trimmed.
 
 from django_countries import countries
 
-from core.text import BLANK_PATTERN, NOT_BLANK_PATTERN
+from core.text import BLANK_PATTERN, NOT_BLANK_PATTERN, WHITESPACE_CLASS
+from customers.contact import ADDRESS_MAX_LENGTHS, ADDRESS_PARTS, MAX_PHONE_INPUT_LENGTH, PHONE_PATTERN
 from customers.validation import (
     CUSTOM_FIELD_TYPES,
     MAX_CUSTOM_FIELD_VALUE_LENGTH,
@@ -51,6 +52,38 @@ def _text(max_length: int) -> dict:
     return {"type": "string", "maxLength": max_length, "pattern": NO_NUL}
 
 
+# What the schema can say of a phone: its characters. Whether it is a real number (libphonenumber's
+# data) no JSON Schema says: an impossible one matching this is still a 400.
+PHONE = {
+    "anyOf": [
+        {
+            "type": "string",
+            "maxLength": MAX_PHONE_INPUT_LENGTH,
+            "pattern": f"^[{WHITESPACE_CLASS}]*{PHONE_PATTERN}[{WHITESPACE_CLASS}]*$",
+        },
+        {**BLANK, "nullable": True},
+    ],
+    "description": "International (+44 20 7183 8750) or, with address_country, national (020 7183 8750); "
+    "stored in E.164. Blank or null for none.",
+    "example": "+44 20 7183 8750",
+}
+REFERENCE = {
+    "anyOf": [{"type": "string", "pattern": "^[A-Za-z0-9_.:/-]{1,128}$"}, {**BLANK, "nullable": True}],
+    "description": "Your own id for the customer (letters, digits, _-.:/), unique among your customers; "
+    "blank or null for none.",
+    "example": "CUST-00042",
+}
+# The parts a country requires, its postal code format and region codes come from Google's address data,
+# beyond what a schema says: such an address is a 400 naming the part.
+ADDRESS = {
+    "type": "object",
+    "nullable": True,
+    "additionalProperties": False,
+    "properties": {part: {**_text(ADDRESS_MAX_LENGTHS[part]), "nullable": True} for part in ADDRESS_PARTS},
+    "example": {"line1": "10 Downing Street", "city": "London", "postal_code": "SW1A 2AA"},
+}
+
+
 # Per custom field type: the JSON values the rules accept (always stored as a string).
 _VALUES_BY_TYPE = {
     "string": {"anyOf": [_text(MAX_CUSTOM_FIELD_VALUE_LENGTH), {"type": "number"}, {"type": "boolean"}]},
@@ -86,6 +119,19 @@ def _custom_field_variants() -> list[dict]:
 
 def describe_write_rules(schemas: dict) -> None:
     """Tighten the generated request shapes of create, replace and bulk to the real rules."""
+    customer = schemas.get("Customer")
+    if customer:
+        # Inline: OpenAPI 3.0's `nullable` beside a $ref (drf-spectacular's allOf) does not make the ref nullable.
+        customer["properties"]["address"] = {
+            "type": "object",
+            "nullable": True,
+            "required": list(ADDRESS_PARTS),
+            "properties": {
+                part: {"type": "string", "nullable": True, "maxLength": ADDRESS_MAX_LENGTHS[part]}
+                for part in ADDRESS_PARTS
+            },
+            "description": "The parts of the address, each null when not given; null when the customer has none.",
+        }
     write = schemas.get("CustomerWriteRequest")
     if write:
         properties = write["properties"]
@@ -98,6 +144,9 @@ def describe_write_rules(schemas: dict) -> None:
             ]
         }
         properties["address_country"] = COUNTRY
+        properties["phone"] = PHONE
+        properties["reference"] = REFERENCE
+        properties["address"] = {**ADDRESS, "description": write["properties"]["address"].get("description", "")}
         write["additionalProperties"] = False
         # At least one of the four, not blank.
         write["anyOf"] = [
@@ -112,6 +161,15 @@ def describe_write_rules(schemas: dict) -> None:
     if field:
         field["additionalProperties"] = False
         field["anyOf"] = _custom_field_variants()
-    for name in ("PatchedCustomerPatchRequest", "CustomerOptionsPatchRequest", "CustomFieldPatchRequest"):
+    patch = schemas.get("PatchedCustomerPatchRequest")
+    if patch:
+        patch["properties"].update(phone=PHONE, reference=REFERENCE, address={**ADDRESS})
+    for name in (
+        "PatchedCustomerPatchRequest",
+        "CustomerOptionsPatchRequest",
+        "CustomFieldPatchRequest",
+        "AddressInputRequest",
+        "AddressPatchRequest",
+    ):
         if name in schemas:
             schemas[name]["additionalProperties"] = False

@@ -10,7 +10,8 @@ from rest_framework import serializers
 
 from api.schema import FieldErrorSerializer
 from customers.bulk import MAX_BULK_ITEMS
-from customers.validation import MAX_CUSTOM_FIELD_VALUE_LENGTH, MAX_CUSTOM_FIELDS, MAX_LENGTHS
+from customers.contact import ADDRESS_MAX_LENGTHS, MAX_PHONE_INPUT_LENGTH
+from customers.validation import MAX_CUSTOM_FIELD_VALUE_LENGTH, MAX_CUSTOM_FIELDS, MAX_LENGTHS, MAX_REFERENCE_LENGTH
 
 CUSTOM_FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "email", "url")
 CUSTOM_FIELD_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
@@ -18,6 +19,66 @@ CUSTOM_FIELD_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 
 def _name_field(name: str, **kwargs) -> serializers.CharField:
     return serializers.CharField(max_length=MAX_LENGTHS[name], allow_null=True, **kwargs)
+
+
+REFERENCE_PATTERN = r"^[A-Za-z0-9_.:/-]{1,128}$"
+_ADDRESS_HELP = {
+    "line1": "Street and number (required where the country requires it).",
+    "line2": "Flat, floor, building.",
+    "city": "City, post town or locality, as the country names it.",
+    "region": "State, province, county... where the country has them: stored as its code (CA, ON) when the "
+    "country has a list of codes; refused for a country that has none.",
+    "postal_code": "Postal code in the country's format, stored upper case (SW1A 2AA, 10115, 94043).",
+}
+
+
+def _address_part(part: str, **kwargs) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=ADDRESS_MAX_LENGTHS[part], allow_null=True, help_text=_ADDRESS_HELP[part], **kwargs
+    )
+
+
+class AddressSerializer(serializers.Serializer):
+    line1 = _address_part("line1")
+    line2 = _address_part("line2")
+    city = _address_part("city")
+    region = _address_part("region")
+    postal_code = _address_part("postal_code")
+
+
+class AddressInputSerializer(serializers.Serializer):
+    """Validated for the customer's `address_country` with Google's address data (required parts, postal code
+    format, region codes); without a country, for its structure only. Unknown keys are a 400."""
+
+    line1 = _address_part("line1", required=False)
+    line2 = _address_part("line2", required=False)
+    city = _address_part("city", required=False)
+    region = _address_part("region", required=False)
+    postal_code = _address_part("postal_code", required=False)
+
+
+class AddressPatchSerializer(AddressInputSerializer):
+    """Merged part by part: a part present is set (`null` clears it), a part left out stays. The merged
+    address is checked for the customer's country."""
+
+
+_PHONE_OUT_HELP = "E.164, for example +442071838750; null when none."
+_PHONE_IN_HELP = (
+    "Any usual writing of the number: international (`+44 20 7183 8750`), or national (`020 7183 8750`) when "
+    "`address_country` says whose. Validated with Google's libphonenumber and stored in E.164."
+)
+_REFERENCE_HELP = (
+    f"Your own id for the customer: 1-{MAX_REFERENCE_LENGTH} letters, digits and `_-.:/`, unique among your "
+    "customers (409 `reference-in-use` names the customer that has it). `GET /api/v1/customers?reference=` finds it."
+)
+
+
+def _phone_field(**kwargs) -> serializers.CharField:
+    return serializers.CharField(max_length=MAX_PHONE_INPUT_LENGTH, allow_null=True, help_text=_PHONE_IN_HELP, **kwargs)
+
+
+def _reference_field(**kwargs) -> serializers.RegexField:
+    return serializers.RegexField(REFERENCE_PATTERN, allow_null=True, help_text=_REFERENCE_HELP, **kwargs)
 
 
 class CustomFieldSerializer(serializers.Serializer):
@@ -105,9 +166,12 @@ class CustomerSerializer(serializers.Serializer):
     lastname = _name_field("lastname")
     email = serializers.EmailField(max_length=MAX_LENGTHS["email"], allow_null=True)
     company = _name_field("company")
+    phone = serializers.CharField(max_length=16, allow_null=True, help_text=_PHONE_OUT_HELP)
+    address = AddressSerializer(allow_null=True, help_text="null when the customer has no address part.")
     address_country = serializers.CharField(
         min_length=3, max_length=3, allow_null=True, help_text="ISO 3166-1 alpha-3, upper case."
     )
+    reference = _reference_field()
     options = CustomerOptionsSerializer()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -125,9 +189,12 @@ class CustomerWriteSerializer(serializers.Serializer):
     lastname = _name_field("lastname", required=False)
     email = serializers.EmailField(max_length=MAX_LENGTHS["email"], allow_null=True, required=False)
     company = _name_field("company", required=False)
+    phone = _phone_field(required=False)
+    address = AddressInputSerializer(required=False, allow_null=True)
     address_country = serializers.CharField(
         allow_null=True, required=False, help_text="ISO 3166-1 alpha-3 code, any letter case (USA, gbr)."
     )
+    reference = _reference_field(required=False)
     options = CustomerOptionsInputSerializer(required=False, allow_null=True)
 
 
@@ -141,7 +208,12 @@ class CustomerPatchSerializer(serializers.Serializer):
     lastname = _name_field("lastname", required=False)
     email = serializers.EmailField(max_length=MAX_LENGTHS["email"], allow_null=True, required=False)
     company = _name_field("company", required=False)
+    phone = _phone_field(required=False)
+    address = AddressPatchSerializer(
+        required=False, allow_null=True, help_text="`null` clears the address; an object changes the parts it has."
+    )
     address_country = serializers.CharField(allow_null=True, required=False)
+    reference = _reference_field(required=False)
     options = CustomerOptionsPatchSerializer(
         required=False, allow_null=True, help_text="`null` removes every custom field."
     )
@@ -163,9 +235,13 @@ class BulkRequestSerializer(serializers.Serializer):
 class BulkItemResultSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="Position of the item in the request's `customers`.")
     status = serializers.ChoiceField(
-        choices=[201, 400, 500], help_text="201 created, 400 invalid (see errors), 500 failed unexpectedly."
+        choices=[201, 400, 409, 500],
+        help_text="201 created, 400 invalid (see errors), 409 its reference is another customer's (customer_id "
+        "names that one), 500 failed unexpectedly.",
     )
-    customer_id = serializers.UUIDField(required=False, help_text="When created.")
+    customer_id = serializers.UUIDField(
+        required=False, help_text="201: the new customer; 409: the customer that holds the reference."
+    )
     errors = FieldErrorSerializer(many=True, required=False, help_text="When not created; fields relative to the item.")
 
 

@@ -139,6 +139,13 @@ def _bulk_result(result: BulkItemResult) -> dict:
         return {"index": result.index, "status": 201, "customer_id": str(result.customer_id)}
     if result.error is not None:
         return {"index": result.index, "status": 400, "errors": validation_errors(result.error)}
+    if result.conflict is not None:
+        return {
+            "index": result.index,
+            "status": 409,
+            "customer_id": str(result.conflict.customer_id),
+            "errors": [{"field": "reference", "code": "reference_in_use", "message": str(result.conflict)}],
+        }
     message = "An unexpected error occurred; this item was not created. Retry it with a new Idempotency-Key."
     return {
         "index": result.index,

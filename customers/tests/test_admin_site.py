@@ -347,3 +347,63 @@ def test_the_large_table_paginator_estimates_the_listed_models_own_table(merchan
 
     assert LargeTablePaginator(AuditEntry.objects.order_by("-id"), 50).count == 1_000_000
     assert estimated == [AuditEntry._meta.db_table]
+
+
+def test_an_operator_enters_phone_address_and_reference_under_the_apis_rules(admin_site_client, merchant):
+    response = admin_site_client.post(
+        "/admin/customers/customer/add/",
+        customer_post(
+            merchant,
+            firstname="Ada",
+            phone="020 7183 8750",
+            address_line1="10 Downing Street",
+            address_city="London",
+            address_postal_code="sw1a 2aa",
+            address_country="GBR",
+            reference="CUST-1",
+        ),
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer = Customer.objects.get()
+    assert (customer.phone, customer.address_postal_code, customer.reference) == ("+442071838750", "SW1A 2AA", "CUST-1")
+    assert AuditEntry.objects.get(customer_id=customer.pk).door == "admin"
+
+
+def test_admin_shows_profile_errors_beside_their_inputs(admin_site_client, merchant):
+    CustomerFactory(merchant=merchant, reference="CUST-1")
+
+    response = admin_site_client.post(
+        "/admin/customers/customer/add/",
+        customer_post(
+            merchant,
+            firstname="Ada",
+            phone="12 34",
+            address_line1="1 Road",
+            address_city="London",
+            address_postal_code="12345",
+            address_country="GBR",
+            reference="CUST-1",
+        ),
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert set(errors) == {"phone", "address_postal_code", "reference"}
+    assert "already used by customer" in errors["reference"][0]
+    assert Customer.objects.count() == 1
+
+
+def test_admin_search_finds_customers_by_phone_and_reference(admin_site_client, merchant):
+    CustomerFactory(merchant=merchant, firstname="Ada", phone="+442071838750", reference="CUST-77")
+    CustomerFactory(merchant=merchant, firstname="Grace", phone="+16502530000")
+
+    def found(term):
+        response = admin_site_client.get("/admin/customers/customer/", {"q": term})
+        return [c.firstname for c in response.context["cl"].result_list]
+
+    assert found("020 7183 8750") == ["Ada"]
+    assert found("+1 650 253 0000") == ["Grace"]
+    assert found("cust-77") == ["Ada"]
+    page = admin_site_client.get("/admin/customers/customer/").content.decode()
+    assert '<span title="+442071838750">020 7183 8750</span>' in page

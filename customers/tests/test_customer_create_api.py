@@ -460,10 +460,10 @@ def test_a_mistyped_first_name_is_a_400_suggesting_firstname_and_creates_nothing
 
 
 def test_an_unknown_top_level_field_beside_valid_ones_is_still_a_400(api_client):
-    response = post(api_client, {"firstname": "Ada", "phone": "+44 20 7946 0000"})
+    response = post(api_client, {"firstname": "Ada", "fax": "+44 20 7946 0000"})
 
-    assert errors_of(response) == {"phone": ["unknown_field"]}
-    assert messages_of(response, "phone") == ["Unknown field 'phone'."]
+    assert errors_of(response) == {"fax": ["unknown_field"]}
+    assert messages_of(response, "fax") == ["Unknown field 'fax'."]
     assert Customer.objects.count() == 0
 
 
@@ -730,7 +730,10 @@ def test_the_201_carries_the_id_location_and_the_whole_customer(api_client, merc
         "lastname",
         "email",
         "company",
+        "phone",
+        "address",
         "address_country",
+        "reference",
         "options",
         "created_at",
         "updated_at",

@@ -148,7 +148,7 @@ def test_an_empty_list_invites_to_create_or_import(portal_staff_client):
 def test_the_create_form_has_a_country_select_showing_names_and_submitting_alpha3_codes(portal_staff_client):
     html = portal_staff_client.get("/portal/customers/new/").content.decode()
 
-    assert '<select name="address_country" id="id_address_country">' in html
+    assert '<select name="address_country" data-address-country="" id="id_address_country">' in html
     assert '<option value="DEU">Germany</option>' in html
     assert '<option value="USA">United States of America</option>' in html
     assert '<label for="id_cf-0-name">Name</label>' in html

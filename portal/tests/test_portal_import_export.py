@@ -188,11 +188,30 @@ def test_export_downloads_the_filtered_list_in_the_import_format(
     british = export_csv(portal_staff_client, {"country": "GBR"})
 
     rows = list(csv.reader(io.StringIO(everything)))
-    standard = ["firstname", "lastname", "email", "company", "address_country"]
+    standard = [
+        "firstname",
+        "lastname",
+        "email",
+        "company",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "address_city",
+        "address_region",
+        "address_postal_code",
+        "address_country",
+        "reference",
+    ]
     assert rows[0] == ["customer_id", *standard, "created_at", "updated_at", "tier:integer", "vip:boolean"]
-    by_id = {row[0]: row for row in rows[1:]}
+
+    def shown(row, header=rows[0]):
+        """The cells of a row but its timestamps and the profile columns none of these customers has."""
+        kept = ("customer_id", "firstname", "lastname", "email", "company", "address_country")
+        return [cell for name, cell in zip(header, row, strict=True) if name in kept or ":" in name]
+
+    by_id = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     ada = Customer.objects.get(firstname="Ada")
-    assert by_id[str(ada.pk)][1:6] + by_id[str(ada.pk)][8:] == [
+    assert shown(list(by_id[str(ada.pk)].values()))[1:] == [
         "Ada",
         "Lovelace",
         "ada@example.com",
@@ -201,13 +220,13 @@ def test_export_downloads_the_filtered_list_in_the_import_format(
         "3",
         "",
     ]
-    assert by_id[str(ada.pk)][6] == ada.created_at.isoformat().replace("+00:00", "Z")
-    assert by_id[str(ada.pk)][7] == ada.updated_at.isoformat().replace("+00:00", "Z")
-    assert ["", "", "", "Globex, Inc.", "", "", "true"] in [row[1:6] + row[8:] for row in rows]
+    assert by_id[str(ada.pk)]["created_at"] == ada.created_at.isoformat().replace("+00:00", "Z")
+    assert by_id[str(ada.pk)]["updated_at"] == ada.updated_at.isoformat().replace("+00:00", "Z")
+    assert ["", "", "", "Globex, Inc.", "", "", "true"] in [shown(row)[1:] for row in rows]
     assert len(rows) == 4
     british_rows = list(csv.reader(io.StringIO(british)))
     assert british_rows[0] == ["customer_id", *standard, "created_at", "updated_at", "tier:integer"]
-    assert [row[:6] + row[8:] for row in british_rows[1:]] == [
+    assert [shown(row, british_rows[0]) for row in british_rows[1:]] == [
         [str(ada.pk), "Ada", "Lovelace", "ada@example.com", "", "GBR", "3"]
     ]
 
@@ -234,7 +253,7 @@ def test_an_export_imported_back_updates_each_customer_instead_of_creating_anoth
     for row in rows:
         if row[1] == "Ada":
             row[3] = "ada@lovelace.example"  # edited in a spreadsheet
-    rows.append(["", "Alan", "", "", "", "", "", "", "", ""])  # a new row, no customer_id
+    rows.append(["", "Alan", *[""] * (len(header) - 2)])  # a new row, no customer_id
     edited = io.StringIO()
     csv.writer(edited).writerows([header, *rows])
 

@@ -1,3 +1,5 @@
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -8,8 +10,9 @@ from django.views.decorators.http import require_http_methods
 from audit.models import AuditEntry
 from audit.selectors import customer_history
 from audit.services import Actor
-from customers.countries import country_name
-from customers.exceptions import VersionMismatch
+from customers.contact import ADDRESS_COLUMNS, address_labels, phone_national
+from customers.countries import country_choices, country_name
+from customers.exceptions import ReferenceInUse, VersionMismatch
 from customers.models import Customer
 from customers.selectors import customer_get, customer_list
 from customers.services import customer_create, customer_delete, customer_replace
@@ -106,6 +109,9 @@ def _save_form(request, *, customer: Customer | None):
     except ValidationError as error:
         show_domain_errors(error, form=form, formset=formset, rows=rows)
         return None, form, formset
+    except ReferenceInUse as error:
+        form.add_error("reference", str(error))
+        return None, form, formset
     except VersionMismatch:
         form.add_error(
             None,
@@ -116,11 +122,31 @@ def _save_form(request, *, customer: Customer | None):
     return redirect("portal:customer_detail", customer_id=saved.customer_id), form, formset
 
 
+@functools.cache
+def _address_labels_by_country() -> dict[str, dict]:
+    """Each country's names of the address parts, for the form's script to rename the inputs with the country."""
+    by_country = {}
+    for code, _name in [("", ""), *country_choices()]:
+        labels = address_labels(code or None)
+        by_country[code] = {
+            **{part: getattr(labels, part) for part in ADDRESS_COLUMNS},
+            "has_region": labels.has_region,
+            "has_postal_code": labels.has_postal_code,
+        }
+    return by_country
+
+
 def _render_form(request, *, form, formset, customer: Customer | None, status: int = 200):
     return render(
         request,
         "portal/customers/form.html",
-        {"form": form, "formset": formset, "customer": customer, "refused": status == 400},
+        {
+            "form": form,
+            "formset": formset,
+            "customer": customer,
+            "refused": status == 400,
+            "address_labels": _address_labels_by_country(),
+        },
         status=status,
     )
 
@@ -152,7 +178,11 @@ def customer_edit_view(request, customer_id):
             "lastname": customer.lastname,
             "email": customer.email,
             "company": customer.company,
+            # E.164: what the customer's national format means depends on the country, which may change here.
+            "phone": customer.phone,
+            "reference": customer.reference,
             "address_country": customer.address_country,
+            **{column: getattr(customer, column) for column in ADDRESS_COLUMNS.values()},
             "version": customer.version,
         }
     )
@@ -176,10 +206,22 @@ def customer_detail_view(request, customer_id):
     history = []
     if is_admin:
         history = customer_history(merchant=request.merchant, customer_id=customer.customer_id)
+    labels = address_labels(customer.address_country)
+    address = [
+        (getattr(labels, part), getattr(customer, column))
+        for part, column in ADDRESS_COLUMNS.items()
+        if getattr(customer, column)
+    ]
     return render(
         request,
         "portal/customers/detail.html",
-        {"customer": customer, "country": country_name(customer.address_country), "history": history},
+        {
+            "customer": customer,
+            "country": country_name(customer.address_country),
+            "phone_national": phone_national(customer.phone),
+            "address": address,
+            "history": history,
+        },
     )
 
 

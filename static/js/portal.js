@@ -148,6 +148,27 @@
     });
   });
 
+  // The address: name its parts as the chosen country does (Postcode, ZIP code, State, County...), and
+  // hide a region or postal code input the country has none of (unless it holds a value to correct).
+  document.querySelectorAll("[data-address]").forEach(function (fieldset) {
+    var country = fieldset.querySelector("[data-address-country]");
+    var data = document.getElementById("address-labels");
+    if (!country || !data) { return; }
+    var labels = JSON.parse(data.textContent);
+    function relabel() {
+      var own = labels[country.value] || labels[""];
+      fieldset.querySelectorAll("[data-address-part]").forEach(function (input) {
+        var part = input.getAttribute("data-address-part");
+        var label = fieldset.querySelector("label[for='" + input.id + "']");
+        if (label && own[part]) { label.textContent = own[part]; }
+        var absent = (part === "region" && !own.has_region) || (part === "postal_code" && !own.has_postal_code);
+        input.closest(".field").hidden = absent && !input.value;
+      });
+    }
+    country.addEventListener("change", relabel);
+    relabel();
+  });
+
   // Copy buttons next to secrets and links.
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
     button.addEventListener("click", function () {

@@ -60,9 +60,11 @@ class _Progress:
 class Command(BaseCommand):
     help = (
         "Import customers of one merchant from a CSV file through the same validation as the API. "
-        "Header: firstname,lastname,email,company,address_country (any subset, any order) plus one column per "
+        "Header: firstname,lastname,email,company,phone,address_line1,address_line2,address_city,address_region,"
+        "address_postal_code,address_country,reference (any subset, any order) plus one column per "
         "custom field, written NAME or NAME:TYPE. Good rows are imported, bad rows are listed with their line "
-        "number and reasons; a row with a customer_id (an export's) updates that customer. The import runs here, "
+        "number and reasons; a row with a customer_id (an export's), or with a reference one of the merchant's "
+        "customers has, updates that customer. The import runs here, "
         "in this process (the portal's uploads run in `manage.py worker`). Exit status: 0 when every row was "
         "imported, 1 when some rows (or the header, or the file) were bad; the good rows are imported even then, "
         "so do not run the same file again."
