@@ -29,6 +29,8 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     # What the services would store for search (customers/search.py).
     search_text = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in NAME_FIELDS})[0])
     company_key = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in NAME_FIELDS})[1])
+    name_key = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in NAME_FIELDS})[2])
+    email_key = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in NAME_FIELDS})[3])
 
 
 class CustomFieldFactory(factory.django.DjangoModelFactory):
