@@ -51,7 +51,7 @@
     var all = form.querySelector("input[data-select-all]");
     var boxes = Array.prototype.slice.call(form.querySelectorAll("input[type=checkbox][name=customer_ids]"));
     if (!all || !boxes.length) { return; }
-    all.hidden = false;
+    all.closest("label").hidden = false;
     function sync() {
       var ticked = boxes.filter(function (box) { return box.checked; }).length;
       all.checked = ticked === boxes.length;
