@@ -269,7 +269,7 @@ def test_the_total_is_an_exact_count_in_words_for_a_small_merchant(portal_staff_
     make_customers(other_merchant, 5)
 
     assert "23 customers" in portal_staff_client.get(LIST).content.decode()
-    assert "1 customer match these filters" in portal_staff_client.get(LIST, {"q": "Person007"}).content.decode()
+    assert "1 customer matches these filters" in portal_staff_client.get(LIST, {"q": "Person007"}).content.decode()
 
 
 def test_the_total_is_one_capped_count_and_never_a_count_of_every_row(

@@ -69,6 +69,13 @@ def total_in_words(total: CustomerTotal) -> str:
     return f"about {round(count, -digits):,} customers"
 
 
+def _total_sentence(total: CustomerTotal, *, filtered: bool) -> str:
+    words = total_in_words(total)
+    if not filtered:
+        return words
+    return f"{words} {'matches' if total.exact and total.count == 1 else 'match'} these filters"
+
+
 def _list_params(request):
     """The query string with `size` made valid: an unknown size is the default, never an error."""
     params = request.GET.copy()
@@ -123,7 +130,7 @@ def customer_list_view(request):
         {
             "filter_form": filter_form,
             "rows": rows,
-            "total": total_in_words(customer_total(merchant=request.merchant, filters=filters)),
+            "total": _total_sentence(customer_total(merchant=request.merchant, filters=filters), filtered=filtered),
             "is_first_page": is_first_page,
             "first_page_query": query.urlencode(),
             "previous_page_query": None if is_first_page else link("before", page.previous_cursor),
