@@ -236,12 +236,14 @@ def decode_cursor(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
 def _beyond(sort: CustomerSort, value, pk: uuid.UUID, *, backwards: bool = False) -> Q:
     """The rows after (value, pk) in the sort's order; before it when `backwards`.
 
-    A row-value comparison, `(key, customer_id) > (value, pk)`: both databases read it as one range
-    of the (merchant, key, customer_id) index, starting at the cursor. The OR it stands for
-    (`key > value OR key = value AND customer_id > pk`) is no index range for either: a page deep in
-    the list, or deep in a run of ties such as the customers without an email, would read every
-    row before it (EXPLAIN on 200,000 customers: 190,000 rows removed by the filter).
-    `key >= value` repeats part of it for a database that would not make a range of the row value.
+    A row-value comparison, `(key, customer_id) > (value, pk)`: PostgreSQL reads it as one range of
+    the (merchant, key, customer_id) index starting at the cursor, however long a run of ties on the
+    key (the customers without an email) the page is in. The OR it stands for (`key > value OR key =
+    value AND customer_id > pk`) is no index range: a page deep in the list would read every row
+    before it (EXPLAIN on 200,000 customers: 190,000 rows removed by the filter). `key >= value`
+    repeats part of it for SQLite, where Django writes the row value as that OR: the range then starts
+    at the cursor's key, and only rows tied with it are filtered.
+    (django.db.models.fields.tuple_lookups is Django's own, for composite primary keys, since 5.2.)
     """
     later = sort.descending == backwards
     row = (TupleGreaterThan if later else TupleLessThan)(Tuple(F(sort.key), F("customer_id")), (value, pk))

@@ -90,6 +90,17 @@ def test_previous_to_the_start_shows_a_full_first_page_after_customers_were_adde
     assert first.context["is_first_page"]
 
 
+def test_a_next_link_past_every_remaining_customer_shows_the_first_page(portal_staff_client, merchant):
+    customers = make_customers(merchant, 30)
+    second_link = portal_staff_client.get(LIST).context["next_page_query"]
+    Customer.objects.filter(pk__in=[c.pk for c in customers[:5]]).delete()  # all of page two
+
+    response = portal_staff_client.get(f"{LIST}?{second_link}")
+
+    assert len(shown(response)) == 25
+    assert response.context["is_first_page"]
+
+
 def test_a_forged_previous_link_shows_the_first_page_with_a_message(portal_staff_client, merchant):
     make_customers(merchant, 3)
 

@@ -112,6 +112,11 @@ def customer_list_view(request):
         page = customer_list(
             merchant=request.merchant, filters=filters, limit=size, sort=sort, with_custom_fields=False
         )
+    if not page.customers and (cursor or before):
+        # Every customer past the link's row was deleted meanwhile: the first page, not "No customers yet".
+        page = customer_list(
+            merchant=request.merchant, filters=filters, limit=size, sort=sort, with_custom_fields=False
+        )
     query = params.copy()
     for name in ("cursor", "before"):
         query.pop(name, None)
