@@ -441,3 +441,16 @@ def test_the_list_is_one_form_of_checkboxes_with_export_and_delete_buttons(porta
     assert 'name="action" value="export"' in html
     assert 'name="action" value="delete"' in html
     assert 'action="/portal/customers/selected/"' in html
+
+
+def test_export_csv_follows_the_lists_sort_by_name(portal_staff_client, merchant, django_capture_on_commit_callbacks):
+    from tests.jobs import portal_export
+
+    CustomerFactory(merchant=merchant, firstname="Zed", lastname="Adams")
+    CustomerFactory(merchant=merchant, firstname="Amy", lastname="Young")
+    CustomerFactory(merchant=merchant, firstname=None, lastname=None, company="Middle Ltd", email=None)
+
+    download = portal_export(portal_staff_client, django_capture_on_commit_callbacks, {"sort": "name"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
+
+    assert [row["lastname"] or row["company"] for row in rows] == ["Adams", "Middle Ltd", "Young"]
