@@ -8,9 +8,9 @@ import json
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Exists, F, OrderBy, OuterRef, Prefetch, Q, QuerySet, TextField, Value
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
-from django.db.models.functions import Lower
+from django.db.models.functions import Concat, Lower
 
 from core.ids import parse_uuid
 from core.paginators import query_row_estimate
@@ -35,6 +35,17 @@ class CustomerSort:
     def order_by(self) -> tuple[str, str]:
         sign = "-" if self.descending else ""
         return f"{sign}{self.key}", f"{sign}customer_id"
+
+    def order_by_without_index(self) -> tuple[OrderBy, str]:
+        """The same order, through an expression no index matches: the database finds the rows, then sorts them.
+
+        For a search or filter with few matches in a sort they cluster in (search "smith", sorted by
+        name): walking the sort's index until the page is full would read every row before the
+        Smiths (EXPLAIN, 200,000 customers: 290 ms, against 2 ms through the search index and a sort).
+        """
+        key = Concat(F(self.key), Value(""), output_field=TextField())
+        sign = "-" if self.descending else ""
+        return (key.desc() if self.descending else key.asc()), f"{sign}customer_id"
 
 
 # "newest" is the default and the API's only order. "name" and "email" order by the keys the services keep
@@ -260,6 +271,7 @@ def customer_list(
     oldest_first: bool = False,
     sort: str | None = None,
     with_custom_fields: bool = True,
+    few_matches: bool = False,
 ) -> CustomerPage:
     """One page of customers in the order `sort` names (newest first), by keyset pagination.
 
@@ -267,11 +279,15 @@ def customer_list(
     the last row of a page, `before` for those before its first row (the portal's "Previous"),
     so any page costs what the first one does: no OFFSET, no COUNT. Walking back to the start
     gives the first page itself, full, whatever was added or deleted meanwhile.
+    `few_matches` (the caller counted at most EXACT_COUNT_LIMIT matching customers of a search or filter)
+    sorts the matches by name or email instead of walking that sort's index (order_by_without_index).
     Raises ValidationError(field 'cursor') for a cursor that is not one of this sort's.
     """
     sort_name = _sort_named(sort, oldest_first)
     order = SORTS[sort_name]
     qs = customer_queryset(merchant=merchant, filters=filters, sort=sort_name)
+    if few_matches and order.key != "created_at":
+        qs = qs.order_by(*order.order_by_without_index())
     if with_custom_fields:
         qs = _with_custom_fields(qs)
 

@@ -97,6 +97,7 @@ def customer_list_view(request):
     cursor, before = params.get("cursor") or None, params.get("before") or None
     if cursor and before:
         cursor = None  # a hand-made link: "before" wins, as "Previous" does
+    total = customer_total(merchant=request.merchant, filters=filters)
     try:
         page = customer_list(
             merchant=request.merchant,
@@ -106,6 +107,7 @@ def customer_list_view(request):
             limit=size,
             sort=sort,
             with_custom_fields=False,
+            few_matches=filters is not None and total.exact,
         )
     except ValidationError:
         messages.warning(request, "That page link is no longer valid; showing the first page.")
@@ -135,7 +137,7 @@ def customer_list_view(request):
         {
             "filter_form": filter_form,
             "rows": rows,
-            "total": _total_sentence(customer_total(merchant=request.merchant, filters=filters), filtered=filtered),
+            "total": _total_sentence(total, filtered=filtered),
             "is_first_page": is_first_page,
             "first_page_query": query.urlencode(),
             "previous_page_query": None if is_first_page else link("before", page.previous_cursor),
