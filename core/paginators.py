@@ -1,5 +1,7 @@
 """Pagination of Django admin's lists over tables of millions of rows."""
 
+import json
+
 from django.core.paginator import Paginator
 from django.db import connection
 from django.utils.functional import cached_property
@@ -35,3 +37,19 @@ def table_row_estimate(table: str) -> int:
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table])
         row = cursor.fetchone()
     return int(row[0]) if row else -1
+
+
+def query_row_estimate(queryset) -> int | None:
+    """PostgreSQL's planner estimate of the rows `queryset` returns (EXPLAIN, nothing run); None elsewhere.
+
+    For a total shown as "about 1.2 million": as good as the table's statistics, at the cost of planning.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])

@@ -10,6 +10,7 @@ import dataclasses
 import datetime
 import io
 import logging
+import uuid
 
 from django.conf import settings
 from django.core.files import File
@@ -21,7 +22,7 @@ from django_tasks import task
 from core.scoping import merchant_scope
 from customers.exports import customer_export_csv
 from customers.models import CustomerExport
-from customers.selectors import CustomerFilters, customer_queryset
+from customers.selectors import CustomerFilters, customer_queryset, customers_of
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def filters_as_json(filters: CustomerFilters | None) -> dict:
         if data.get(name) is not None:
             data[name] = data[name].isoformat()
     data["custom_fields"] = [list(pair) for pair in data.get("custom_fields", ())]
+    data["customer_ids"] = [str(pk) for pk in data.get("customer_ids", ())]
     return {name: value for name, value in data.items() if value not in (None, [], "")}
 
 
@@ -46,6 +48,7 @@ def filters_from_json(data: dict) -> CustomerFilters:
         if values.get(name):
             values[name] = datetime.datetime.fromisoformat(values[name])
     values["custom_fields"] = tuple(tuple(pair) for pair in values.get("custom_fields", ()))
+    values["customer_ids"] = tuple(uuid.UUID(pk) for pk in values.get("customer_ids", ()))
     return CustomerFilters(**values)
 
 
@@ -67,13 +70,31 @@ def exports_expire(now: datetime.datetime | None = None) -> int:
     return expired
 
 
-def export_start(*, merchant, user, filters: CustomerFilters | None, oldest_first: bool = False) -> CustomerExport:
-    """Record an export of the merchant's customers matching `filters` and queue its job once this commits."""
+def export_start(
+    *, merchant, user, filters: CustomerFilters | None, oldest_first: bool = False, sort: str | None = None
+) -> CustomerExport:
+    """Record an export of the merchant's customers matching `filters` and queue its job once this commits.
+
+    The file's rows follow the list's order: `sort` (one of customers.selectors.SORTS), else newest first
+    (or oldest first).
+    """
+    order = {"sort": sort} if sort else {"oldest_first": oldest_first}
     export = CustomerExport.objects.create(
-        merchant=merchant, created_by=user, filters={**filters_as_json(filters), "oldest_first": oldest_first}
+        merchant=merchant, created_by=user, filters={**filters_as_json(filters), **order}
     )
     transaction.on_commit(lambda: customer_export_task.enqueue(str(export.pk)))
     return export
+
+
+def export_selected_start(*, merchant, user, customer_ids, sort: str | None = None) -> CustomerExport | None:
+    """Export the merchant's customers among `customer_ids` (ids of other merchants and unknown ids select nothing).
+
+    None when none of the ids is one of the merchant's customers.
+    """
+    own = tuple(customer.pk for customer in customers_of(merchant=merchant, customer_ids=customer_ids))
+    if not own:
+        return None
+    return export_start(merchant=merchant, user=user, filters=CustomerFilters(customer_ids=own), sort=sort)
 
 
 @task()
@@ -111,6 +132,7 @@ def run_export(export_id) -> None:
         return
     stored = dict(export.filters)
     oldest_first = bool(stored.pop("oldest_first", False))
+    sort = stored.pop("sort", None)
     filters = filters_from_json(stored)
     written = -1  # the header is not a row
 
@@ -124,7 +146,7 @@ def run_export(export_id) -> None:
         with merchant_scope(export.merchant):
             total = customer_queryset(merchant=export.merchant, filters=filters).count()
             exports.update(status=CustomerExport.Status.RUNNING, rows_total=total, rows_written=0)
-            lines = customer_export_csv(merchant=export.merchant, filters=filters, oldest_first=oldest_first)
+            lines = customer_export_csv(merchant=export.merchant, filters=filters, oldest_first=oldest_first, sort=sort)
             stream = io.BufferedReader(_LineStream(iter(lines), counted), buffer_size=256 * 1024)
             stamp = export.created_at.strftime("%Y%m%d-%H%M%S")
             name = f"exports/{export.merchant_id}/{export.pk}/customers-{stamp}.csv"

@@ -41,14 +41,14 @@ def _custom_field_columns(customers) -> list[tuple[str, str]]:
 
 
 def customer_export_csv(
-    *, merchant: Merchant, filters: CustomerFilters | None = None, oldest_first: bool = False
+    *, merchant: Merchant, filters: CustomerFilters | None = None, oldest_first: bool = False, sort: str | None = None
 ) -> Iterator[str]:
     """The merchant's customers matching `filters` as CSV text, yielded a line at a time.
 
-    Rows follow the list's order (newest first unless `oldest_first`) and are read
+    Rows follow the list's order (`sort`, else newest first unless `oldest_first`) and are read
     in chunks, so a million customers stream without being held in memory.
     """
-    customers = customer_queryset(merchant=merchant, filters=filters, oldest_first=oldest_first)
+    customers = customer_queryset(merchant=merchant, filters=filters, oldest_first=oldest_first, sort=sort)
     custom_columns = _custom_field_columns(customers)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

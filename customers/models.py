@@ -41,6 +41,9 @@ class Customer(models.Model):
     # Kept by the service functions (customers/search.py says how), never typed in.
     search_text = models.TextField(default="", editable=False)
     company_key = models.CharField(max_length=255, null=True, editable=False, help_text="company, folded")
+    # What the portal's list sorts by (customers.search.customer_sort_keys), kept by the services too.
+    name_key = models.TextField(default="", editable=False)
+    email_key = models.TextField(default="1", editable=False)
     # Bumped on every change; the API's ETag and If-Match compare it.
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=False)
@@ -52,6 +55,9 @@ class Customer(models.Model):
         indexes = [
             # Keyset pagination: newest first, customer_id breaks ties.
             models.Index(fields=["merchant", "-created_at", "-customer_id"], name="customer_merchant_created"),
+            # The portal's "Name" and "Email" sorts, keyset-paginated the same way.
+            models.Index(fields=["merchant", "name_key", "customer_id"], name="customer_merchant_name"),
+            models.Index(fields=["merchant", "email_key", "customer_id"], name="customer_merchant_email_order"),
             # Case-insensitive email lookup within one merchant.
             models.Index(models.F("merchant"), Lower("email"), name="customer_merchant_email_ci"),
             # `company=`: exact, ignoring case and accents.
@@ -75,6 +81,12 @@ class Customer(models.Model):
     def __str__(self) -> str:
         name = " ".join(part for part in (self.firstname, self.lastname) if part)
         return name or self.email or self.company or str(self.customer_id)
+
+    @property
+    def display_name(self) -> str:
+        """What the portal's list shows for the customer: the name, else the company, else the email."""
+        name = " ".join(part for part in (self.firstname, self.lastname) if part)
+        return name or self.company or self.email or str(self.customer_id)
 
     @property
     def custom_field_list(self) -> list["CustomField"]:

@@ -95,6 +95,25 @@ def customer_search_text(
     return "".join(VALUE_START + line for line in lines if line)[1:]
 
 
+def customer_sort_keys(
+    *, firstname: str | None, lastname: str | None, email: str | None, company: str | None
+) -> tuple[str, str]:
+    """`Customer.name_key` and `Customer.email_key`: what the portal's "Name" and "Email" sorts order by.
+
+    Folded as search folds (Müller sorts with Muller, case aside), so both databases order the same
+    strings. The name is the last name, then the first name; a customer without either is sorted by
+    what the list shows for it: the company, else the email. Every customer has one of the four
+    (customers.validation.check_has_identity), so no name key is empty. The email key starts with
+    "0" when there is an email and is "1" when there is none: customers without an email come after
+    every email in any collation, with no NULL (whose place differs between SQLite and PostgreSQL)
+    for the keyset pagination to step over.
+    """
+    first, last = fold(firstname), fold(lastname)
+    name = f"{last} {first}".strip() if (first or last) else (fold(company) or fold(email))
+    folded_email = fold(email)
+    return name, ("0" + folded_email) if folded_email else "1"
+
+
 class _PatternAsLiteral:
     """On PostgreSQL, put the LIKE pattern into the statement as a literal instead of a bound parameter.
 

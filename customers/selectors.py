@@ -8,10 +8,12 @@ import json
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
-from django.db.models.functions import Lower
+from django.db.models import Exists, F, OrderBy, OuterRef, Prefetch, Q, QuerySet, TextField, Value
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.functions import Concat, Lower
 
 from core.ids import parse_uuid
+from core.paginators import query_row_estimate
 from customers.models import Customer, CustomerExport, CustomerImport, CustomField
 from customers.search import fold, search_condition
 from customers.sql import customer_with_custom_fields
@@ -19,6 +21,42 @@ from merchants.models import Merchant
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+# Up to this many matching customers are counted exactly (a COUNT over a LIMIT); beyond it, estimated.
+EXACT_COUNT_LIMIT = 10_000
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerSort:
+    """An order of the list: a key column, then customer_id, both in the same direction, one index each."""
+
+    key: str
+    descending: bool
+
+    def order_by(self) -> tuple[str, str]:
+        sign = "-" if self.descending else ""
+        return f"{sign}{self.key}", f"{sign}customer_id"
+
+    def order_by_without_index(self) -> tuple[OrderBy, str]:
+        """The same order, through an expression no index matches: the database finds the rows, then sorts them.
+
+        For a search or filter with few matches in a sort they cluster in (search "smith", sorted by
+        name): walking the sort's index until the page is full would read every row before the
+        Smiths (EXPLAIN, 200,000 customers: 290 ms, against 2 ms through the search index and a sort).
+        """
+        key = Concat(F(self.key), Value(""), output_field=TextField())
+        sign = "-" if self.descending else ""
+        return (key.desc() if self.descending else key.asc()), f"{sign}customer_id"
+
+
+# "newest" is the default and the API's only order. "name" and "email" order by the keys the services keep
+# (customers.search.customer_sort_keys); the indexes are in Customer.Meta.
+SORTS = {
+    "newest": CustomerSort("created_at", descending=True),
+    "oldest": CustomerSort("created_at", descending=False),
+    "name": CustomerSort("name_key", descending=False),
+    "email": CustomerSort("email_key", descending=False),
+}
+DEFAULT_SORT = "newest"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +69,8 @@ class CustomerFilters:
     created_after: datetime.datetime | None = None
     created_before: datetime.datetime | None = None
     custom_fields: tuple[tuple[str, str], ...] = ()
+    # Only these customers (the portal's "Export selected"), still only the merchant's own.
+    customer_ids: tuple[uuid.UUID, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +78,14 @@ class CustomerPage:
     customers: list[Customer]
     has_more: bool
     next_cursor: str | None
+    # The portal's "Previous page": a cursor of the first row shown, None on the first page.
+    previous_cursor: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerTotal:
+    count: int
+    exact: bool  # False: at least EXACT_COUNT_LIMIT + 1, and `count` is PostgreSQL's estimate (or that floor)
 
 
 def customer_import_get(*, merchant: Merchant, import_id) -> CustomerImport:
@@ -80,10 +128,15 @@ def customer_get(*, merchant: Merchant, customer_id: str | uuid.UUID) -> Custome
     return customer
 
 
-def customer_queryset(
-    *, merchant: Merchant, filters: CustomerFilters | None = None, oldest_first: bool = False
-) -> QuerySet[Customer]:
-    """The merchant's customers matching `filters`, newest first (or oldest first)."""
+def _sort_named(sort: str | None, oldest_first: bool) -> str:
+    if sort is None:
+        return "oldest" if oldest_first else DEFAULT_SORT
+    if sort not in SORTS:
+        raise ValueError(f"Unknown sort {sort!r}; one of {', '.join(SORTS)}.")
+    return sort
+
+
+def _filtered(merchant: Merchant, filters: CustomerFilters | None) -> QuerySet[Customer]:
     qs = Customer.objects.for_merchant(merchant)
     f = filters or CustomerFilters()
     if f.email:
@@ -108,14 +161,76 @@ def customer_queryset(
         qs = qs.filter(
             Exists(CustomField.objects.filter(merchant=merchant, name=name, value=value, customer=OuterRef("pk")))
         )
-    if oldest_first:
-        return qs.order_by("created_at", "customer_id")
-    return qs.order_by("-created_at", "-customer_id")
+    if f.customer_ids:
+        # Ids are matched within the merchant's customers only: another merchant's id selects nothing.
+        qs = qs.filter(customer_id__in=f.customer_ids)
+    return qs
 
 
-def _encode_cursor(customer: Customer) -> str:
-    raw = json.dumps([customer.created_at.isoformat(), str(customer.customer_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+MAX_SELECTED = 1000
+
+
+def customers_of(*, merchant: Merchant, customer_ids) -> list[Customer]:
+    """The merchant's customers among `customer_ids` (at most MAX_SELECTED), in the list's default order.
+
+    Malformed ids, unknown ids and other merchants' ids are left out, alike.
+    """
+    pks = {pk for pk in map(parse_uuid, list(customer_ids)[:MAX_SELECTED]) if pk is not None}
+    if not pks:
+        return []
+    return list(customer_queryset(merchant=merchant, filters=CustomerFilters(customer_ids=tuple(pks))))
+
+
+def customer_queryset(
+    *, merchant: Merchant, filters: CustomerFilters | None = None, oldest_first: bool = False, sort: str | None = None
+) -> QuerySet[Customer]:
+    """The merchant's customers matching `filters` in the order `sort` names (one of SORTS; newest first).
+
+    `oldest_first` is the older way of saying sort="oldest".
+    """
+    return _filtered(merchant, filters).order_by(*SORTS[_sort_named(sort, oldest_first)].order_by())
+
+
+def customer_total(*, merchant: Merchant, filters: CustomerFilters | None = None) -> CustomerTotal:
+    """How many of the merchant's customers match `filters`, never counting more than EXACT_COUNT_LIMIT + 1 rows.
+
+    One capped COUNT; past the cap, on PostgreSQL, one EXPLAIN more for the planner's estimate. A
+    COUNT(*) over a merchant of millions reads every one of its index entries on every page view.
+    """
+    qs = _filtered(merchant, filters).order_by()
+    capped = qs[: EXACT_COUNT_LIMIT + 1].count()
+    if capped <= EXACT_COUNT_LIMIT:
+        return CustomerTotal(count=capped, exact=True)
+    estimate = query_row_estimate(qs.values("pk"))
+    return CustomerTotal(count=max(estimate or 0, capped), exact=False)
+
+
+def _encode_cursor(customer: Customer, sort: str = DEFAULT_SORT) -> str:
+    key = SORTS[sort].key
+    if key == "created_at":
+        # The API's cursors: [created_at, customer_id], as they always were.
+        raw = json.dumps([customer.created_at.isoformat(), str(customer.customer_id)])
+    else:
+        raw = json.dumps([getattr(customer, key), str(customer.customer_id), sort])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _invalid_cursor() -> ValidationError:
+    return ValidationError({"cursor": ValidationError("Invalid or expired cursor.", code="invalid_cursor")})
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[object, uuid.UUID]:
+    """(key value, customer_id) of a cursor made for `sort`; ValidationError for anything else."""
+    if SORTS[sort].key == "created_at":
+        return decode_cursor(cursor)
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, pk, made_for = json.loads(raw)
+        if not isinstance(value, str) or made_for != sort or "\x00" in value:
+            raise ValueError
+        return value, uuid.UUID(pk)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, AttributeError):
+        raise _invalid_cursor() from None
 
 
 def decode_cursor(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
@@ -129,9 +244,24 @@ def decode_cursor(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
         # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python accepts.
         return when.astimezone(datetime.UTC), uuid.UUID(pk)
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
-        raise ValidationError(
-            {"cursor": ValidationError("Invalid or expired cursor.", code="invalid_cursor")}
-        ) from None
+        raise _invalid_cursor() from None
+
+
+def _beyond(sort: CustomerSort, value, pk: uuid.UUID, *, backwards: bool = False) -> Q:
+    """The rows after (value, pk) in the sort's order; before it when `backwards`.
+
+    A row-value comparison, `(key, customer_id) > (value, pk)`: PostgreSQL reads it as one range of
+    the (merchant, key, customer_id) index starting at the cursor, however long a run of ties on the
+    key (the customers without an email) the page is in. The OR it stands for (`key > value OR key =
+    value AND customer_id > pk`) is no index range: a page deep in the list would read every row
+    before it (EXPLAIN on 200,000 customers: 190,000 rows removed by the filter). `key >= value`
+    repeats part of it for SQLite, where Django writes the row value as that OR: the range then starts
+    at the cursor's key, and only rows tied with it are filtered.
+    (django.db.models.fields.tuple_lookups is Django's own, for composite primary keys, since 5.2.)
+    """
+    later = sort.descending == backwards
+    row = (TupleGreaterThan if later else TupleLessThan)(Tuple(F(sort.key), F("customer_id")), (value, pk))
+    return Q(**{f"{sort.key}__{'gte' if later else 'lte'}": value}) & Q(row)
 
 
 def customer_list(
@@ -139,26 +269,54 @@ def customer_list(
     merchant: Merchant,
     filters: CustomerFilters | None = None,
     cursor: str | None = None,
+    before: str | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
     oldest_first: bool = False,
+    sort: str | None = None,
+    with_custom_fields: bool = True,
+    few_matches: bool = False,
 ) -> CustomerPage:
-    """One page of customers, newest (or oldest) first, by keyset pagination.
+    """One page of customers in the order `sort` names (newest first), by keyset pagination.
 
-    The cursor holds the (created_at, customer_id) of the last row shown, so any
-    page costs what the first one does: no OFFSET, no COUNT.
+    A cursor holds the sort key and customer_id of a row shown: `cursor` asks for the rows after
+    the last row of a page, `before` for those before its first row (the portal's "Previous"),
+    so any page costs what the first one does: no OFFSET, no COUNT. Walking back to the start
+    gives the first page itself, full, whatever was added or deleted meanwhile.
+    `few_matches` (the caller counted at most EXACT_COUNT_LIMIT matching customers of a search or filter)
+    sorts the matches by name or email instead of walking that sort's index (order_by_without_index).
+    Raises ValidationError(field 'cursor') for a cursor that is not one of this sort's.
     """
-    qs = customer_queryset(merchant=merchant, filters=filters, oldest_first=oldest_first)
-    if cursor:
-        created, pk = decode_cursor(cursor)
-        if oldest_first:
-            qs = qs.filter(Q(created_at__gt=created) | Q(created_at=created, customer_id__gt=pk))
-        else:
-            qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, customer_id__lt=pk))
-    rows = list(_with_custom_fields(qs)[: limit + 1])
+    sort_name = _sort_named(sort, oldest_first)
+    order = SORTS[sort_name]
+    qs = customer_queryset(merchant=merchant, filters=filters, sort=sort_name)
+    if few_matches and order.key != "created_at":
+        qs = qs.order_by(*order.order_by_without_index())
+    if with_custom_fields:
+        qs = _with_custom_fields(qs)
+
+    def encoded(customer: Customer) -> str:
+        return _encode_cursor(customer, sort_name)
+
+    if before:
+        value, pk = _decode_cursor(before, sort_name)
+        rows = list(qs.filter(_beyond(order, value, pk, backwards=True)).reverse()[: limit + 1])
+        if len(rows) > limit:
+            rows = rows[:limit][::-1]
+            return CustomerPage(
+                customers=rows, has_more=True, next_cursor=encoded(rows[-1]), previous_cursor=encoded(rows[0])
+            )
+        cursor = None  # back at the start: the first page
+    elif cursor:
+        value, pk = _decode_cursor(cursor, sort_name)
+        qs = qs.filter(_beyond(order, value, pk))
+    rows = list(qs[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     return CustomerPage(
-        customers=rows, has_more=has_more, next_cursor=_encode_cursor(rows[-1]) if has_more and rows else None
+        customers=rows,
+        has_more=has_more,
+        next_cursor=encoded(rows[-1]) if has_more and rows else None,
+        previous_cursor=encoded(rows[0]) if cursor and rows else None,
     )
 
 

@@ -27,7 +27,7 @@ from customers.contact import ADDRESS_COLUMNS
 from customers.exceptions import ReferenceInUse, VersionMismatch
 from customers.models import Customer, CustomField
 from customers.representation import customer_as_dict, customer_representation
-from customers.search import customer_search_text, fold
+from customers.search import customer_search_text, customer_sort_keys, fold
 from customers.validation import (
     MAX_CUSTOM_FIELDS,
     NAME_FIELDS,
@@ -46,17 +46,18 @@ from merchants.models import Merchant
 RECORD_FIELDS = (*NAME_FIELDS, *PROFILE_FIELDS)
 # How an audit entry names a changed column: the API's path (address.city for address_city).
 _CHANGE_NAMES = {column: f"address.{part}" for part, column in ADDRESS_COLUMNS.items()}
-SEARCH_COLUMNS = ("search_text", "company_key")
+SEARCH_COLUMNS = ("search_text", "company_key", "name_key", "email_key")
 CUSTOMER_COLUMNS = ("customer_id", "merchant", *RECORD_FIELDS, *SEARCH_COLUMNS, "version", "created_at", "updated_at")
 CUSTOM_FIELD_COLUMNS = ("customer", "merchant", "name", "type", "value", "position")
 FIRST_VERSION = 1
 
 
-def search_values(values: Mapping[str, Any]) -> tuple[str, str | None]:
-    """`search_text` and `company_key` for a customer with these field values (customers/search.py)."""
+def search_values(values: Mapping[str, Any]) -> tuple[str, str | None, str, str]:
+    """The SEARCH_COLUMNS for a customer with these field values (customers/search.py)."""
+    names = {name: values.get(name) for name in NAME_FIELDS}
     company_key = fold(values.get("company")) or None
     searched = {name: values.get(name) for name in (*NAME_FIELDS, "phone", "reference")}
-    return customer_search_text(**searched), company_key
+    return customer_search_text(**searched), company_key, *customer_sort_keys(**names)
 
 
 def change_name(field: str) -> str:
@@ -287,7 +288,9 @@ def _apply(customer: Customer, cleaned: CustomerData, *, replace: bool) -> list[
 def _save_changes(customer: Customer, changed: list[str], actor: Actor) -> Customer:
     """Store what `_apply` changed with its event and audit entry; the customer comes back with its fields loaded."""
     if changed:
-        customer.search_text, customer.company_key = search_values(vars(customer))
+        (customer.search_text, customer.company_key, customer.name_key, customer.email_key) = search_values(
+            vars(customer)
+        )
         customer.version = F("version") + 1
         if "reference" in changed and customer.reference is not None:
             with _reference_guard(customer.merchant, customer.reference, customer.customer_id):

@@ -313,7 +313,13 @@ def with_one_more_row(data):
 
 
 class CustomerFilterForm(forms.Form):
-    SORTS = [("newest", "Newest first"), ("oldest", "Oldest first")]
+    SORTS = [
+        ("newest", "Newest first"),
+        ("oldest", "Oldest first"),
+        ("name", "Name (last name, A–Z)"),
+        ("email", "Email (A–Z)"),
+    ]
+    SIZES = [("25", "25 per page"), ("50", "50 per page"), ("100", "100 per page")]
 
     q = forms.CharField(
         label="Search",
@@ -328,6 +334,8 @@ class CustomerFilterForm(forms.Form):
         label="Created to", required=False, input_formats=[DATE_INPUT_FORMAT], widget=IsoDateInput
     )
     sort = forms.ChoiceField(label="Sort", required=False, choices=SORTS)
+    # The view makes an unknown size the default before the form sees it (portal.views.customers.page_size_of).
+    size = forms.ChoiceField(label="Per page", required=False, choices=SIZES)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -368,7 +376,11 @@ class CustomerFilterForm(forms.Form):
         return self._filters if self.is_bound and self.is_valid() else None
 
     def oldest_first(self) -> bool:
-        return self.is_bound and self.is_valid() and self.cleaned_data.get("sort") == "oldest"
+        return self.chosen_sort() == "oldest"
+
+    def chosen_sort(self) -> str | None:
+        """One of customers.selectors.SORTS, or None for the default order."""
+        return (self.is_bound and self.is_valid() and self.cleaned_data.get("sort")) or None
 
 
 def _start_of_day(day: datetime.date) -> str:

@@ -34,6 +34,8 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     # What the services would store for search (customers/search.py).
     search_text = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in SEARCHED})[0])
     company_key = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in SEARCHED})[1])
+    name_key = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in SEARCHED})[2])
+    email_key = factory.LazyAttribute(lambda o: search_values({f: getattr(o, f) for f in SEARCHED})[3])
 
 
 class CustomFieldFactory(factory.django.DjangoModelFactory):

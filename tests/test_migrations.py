@@ -95,3 +95,19 @@ def test_existing_customers_are_found_by_search_after_the_search_migration(migra
         None,
     )
     assert new.get_model("customers", "CustomField").objects.get().merchant_id == merchant.pk
+
+
+def test_existing_customers_get_the_lists_sort_keys_from_the_sort_migration(migrator):
+    old = migrator.apply_initial_migration([("customers", "0007_customer_search")]).apps
+    merchant = old.get_model("merchants", "Merchant").objects.create(name="Acme")
+    Customer = old.get_model("customers", "Customer")
+    emile = Customer.objects.create(customer_id=uuid.uuid4(), merchant=merchant, firstname="ÉMILE", lastname="Müller")
+    company = Customer.objects.create(customer_id=uuid.uuid4(), merchant=merchant, company="Straße AG")
+    email = Customer.objects.create(customer_id=uuid.uuid4(), merchant=merchant, email="X@example.com")
+
+    new = migrator.apply_tested_migration([("customers", "0009_list_order_indexes")]).apps
+
+    keys = dict(new.get_model("customers", "Customer").objects.values_list("pk", "name_key"))
+    emails = dict(new.get_model("customers", "Customer").objects.values_list("pk", "email_key"))
+    assert keys == {emile.pk: "muller emile", company.pk: "strasse ag", email.pk: "x@example.com"}
+    assert emails == {emile.pk: "1", company.pk: "1", email.pk: "0x@example.com"}

@@ -77,6 +77,8 @@ CLASSIFIED: dict[str, Rule] = {
     "portal:customer_list": PORTAL,
     "portal:customer_create": PORTAL,
     "portal:customer_export": PORTAL,
+    "portal:customers_selected": PORTAL,  # ids in the body: test_bulk_actions_on_merchant_bs_ids_change_nothing
+    "portal:customers_selected_delete": PORTAL,
     "portal:customer_detail": PORTAL,
     "portal:customer_edit": PORTAL,
     "portal:customer_delete": PORTAL,
@@ -395,6 +397,34 @@ def test_merchant_bs_data_never_appears_on_merchant_as_portal_pages(route, world
         for text in b_only_strings(world_b):
             assert text not in content, (route.name, query, text)
         assert_not_stored(response)
+
+
+# The portal's bulk actions take customer ids in the POSTed form, not in the URL.
+BULK_ACTIONS = [
+    ("portal:customers_selected", {"action": "export"}),
+    ("portal:customers_selected", {"action": "delete"}),
+    ("portal:customers_selected_delete", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "data"), BULK_ACTIONS, ids=lambda v: str(v))
+@pytest.mark.parametrize("role", ["admin", "staff"])
+def test_bulk_actions_on_merchant_bs_ids_change_nothing_and_show_nothing_of_b(
+    name, data, role, world_a, world_b, portal_client_for, django_capture_on_commit_callbacks
+):
+    client = portal_client_for(world_a.merchant, role)
+    before_a, before_b = snapshot(world_a), snapshot(world_b)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(reverse(name), {**data, "customer_ids": [str(world_b.customer.pk)]}, follow=True)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    for text in b_only_strings(world_b):
+        assert text not in content, (name, text)
+    assert snapshot(world_b) == before_b
+    assert snapshot(world_a) == before_a  # no export of nothing, no deletion
+    assert_not_stored(response)
 
 
 @pytest.mark.parametrize("route", [r for r in routes("portal") if CLASSIFIED[r.name].admin_only], ids=lambda r: r.name)

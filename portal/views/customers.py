@@ -2,19 +2,29 @@ import functools
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import AuditEntry
 from audit.selectors import customer_history
 from audit.services import Actor
+from customers import export_jobs
 from customers.contact import ADDRESS_COLUMNS, address_labels, phone_national
 from customers.countries import country_choices, country_name
 from customers.exceptions import ReferenceInUse, VersionMismatch
 from customers.models import Customer
-from customers.selectors import customer_get, customer_list
+from customers.selectors import (
+    EXACT_COUNT_LIMIT,
+    SORTS,
+    CustomerTotal,
+    customer_get,
+    customer_list,
+    customer_total,
+    customers_of,
+)
 from customers.services import customer_create, customer_delete, customer_replace
 from merchants.models import MerchantMembership
 from portal.access import portal_view
@@ -27,7 +37,8 @@ from portal.forms import (
     with_one_more_row,
 )
 
-PAGE_SIZE = 25
+PAGE_SIZES = (25, 50, 100)
+PAGE_SIZE = PAGE_SIZES[0]
 
 
 def _actor(request) -> Actor:
@@ -41,42 +52,150 @@ def _customer_or_404(request, customer_id) -> Customer:
         raise Http404("No such customer.") from None
 
 
+def page_size_of(value: str | None) -> int:
+    """The `size` of the query string when it is one of PAGE_SIZES; otherwise (anything at all) the default."""
+    return int(value) if value in {str(size) for size in PAGE_SIZES} else PAGE_SIZE
+
+
+def total_in_words(total: CustomerTotal) -> str:
+    """ "1 customer", "9,412 customers", "about 48,000 customers", "about 1.2 million customers"."""
+    if total.exact:
+        return f"{total.count:,} customer{'' if total.count == 1 else 's'}"
+    count = total.count
+    if count <= EXACT_COUNT_LIMIT + 1:
+        # No estimate (SQLite), or one below what was counted: say what is known.
+        return f"more than {EXACT_COUNT_LIMIT:,} customers"
+    for size, word in ((10**9, "billion"), (10**6, "million")):
+        if count >= size:
+            return f"about {f'{count / size:.1f}'.removesuffix('.0')} {word} customers"
+    digits = len(str(count)) - 2  # two significant figures
+    return f"about {round(count, -digits):,} customers"
+
+
+def _total_sentence(total: CustomerTotal, *, filtered: bool) -> str:
+    words = total_in_words(total)
+    if not filtered:
+        return words
+    return f"{words} {'matches' if total.exact and total.count == 1 else 'match'} these filters"
+
+
+def _list_params(request):
+    """The query string with `size` made valid: an unknown size is the default, never an error."""
+    params = request.GET.copy()
+    if "size" in params:
+        params["size"] = str(page_size_of(params.get("size")))
+    return params
+
+
 @portal_view
 def customer_list_view(request):
-    filter_form = CustomerFilterForm(request.GET or None)
+    params = _list_params(request)
+    filter_form = CustomerFilterForm(params or None)
     if filter_form.is_bound and not filter_form.is_valid():
         # Errors beside the inputs; an unfiltered list would pass for the filtered one.
         return render(request, "portal/customers/list.html", {"filter_form": filter_form, "rows": [], "filtered": True})
     filters = filter_form.filters()
-    oldest_first = filter_form.oldest_first()
-    cursor = request.GET.get("cursor") or None
+    sort = filter_form.chosen_sort()
+    size = page_size_of(params.get("size"))
+    cursor, before = params.get("cursor") or None, params.get("before") or None
+    if cursor and before:
+        cursor = None  # a hand-made link: "before" wins, as "Previous" does
+    total = customer_total(merchant=request.merchant, filters=filters)
     try:
         page = customer_list(
-            merchant=request.merchant, filters=filters, cursor=cursor, limit=PAGE_SIZE, oldest_first=oldest_first
+            merchant=request.merchant,
+            filters=filters,
+            cursor=cursor,
+            before=before,
+            limit=size,
+            sort=sort,
+            with_custom_fields=False,
+            few_matches=filters is not None and total.exact,
         )
     except ValidationError:
         messages.warning(request, "That page link is no longer valid; showing the first page.")
-        page = customer_list(merchant=request.merchant, filters=filters, limit=PAGE_SIZE, oldest_first=oldest_first)
-        cursor = None
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    next_query = None
-    if page.next_cursor:
-        next_query = query.copy()
-        next_query["cursor"] = page.next_cursor
+        page = customer_list(
+            merchant=request.merchant, filters=filters, limit=size, sort=sort, with_custom_fields=False
+        )
+    if not page.customers and (cursor or before):
+        # Every customer past the link's row was deleted meanwhile: the first page, not "No customers yet".
+        page = customer_list(
+            merchant=request.merchant, filters=filters, limit=size, sort=sort, with_custom_fields=False
+        )
+    query = params.copy()
+    for name in ("cursor", "before"):
+        query.pop(name, None)
+
+    def link(name: str, value: str) -> str:
+        linked = query.copy()
+        linked[name] = value
+        return linked.urlencode()
+
     rows = [(customer, country_name(customer.address_country)) for customer in page.customers]
+    is_first_page = page.previous_cursor is None
+    filtered = any(params.get(k) for k in ("q", "country", "created_from", "created_to"))
     return render(
         request,
         "portal/customers/list.html",
         {
             "filter_form": filter_form,
             "rows": rows,
-            "is_first_page": not cursor,
+            "total": _total_sentence(total, filtered=filtered),
+            "is_first_page": is_first_page,
             "first_page_query": query.urlencode(),
-            "next_page_query": next_query.urlencode() if next_query else None,
-            "filtered": any(request.GET.get(k) for k in ("q", "country", "created_from", "created_to")),
+            "previous_page_query": None if is_first_page else link("before", page.previous_cursor),
+            "next_page_query": link("cursor", page.next_cursor) if page.next_cursor else None,
+            "filtered": filtered,
         },
     )
+
+
+def _selected_ids(request) -> list[str]:
+    return request.POST.getlist("customer_ids")
+
+
+@portal_view
+@require_POST
+def customers_selected_view(request):
+    """The list's bulk actions on the ticked rows: "Export selected" starts an export; "Delete selected" asks first.
+
+    Only the merchant's own customers are acted on: other merchants' ids and unknown ids are left out,
+    as if they had not been sent.
+    """
+    sort = request.POST.get("sort")
+    if request.POST.get("action") == "export":
+        export = export_jobs.export_selected_start(
+            merchant=request.merchant,
+            user=request.user,
+            customer_ids=_selected_ids(request),
+            sort=sort if sort in SORTS else None,
+        )
+        if export is None:
+            messages.warning(request, "Select the customers to export first.")
+            return redirect("portal:customer_list")
+        messages.info(request, "Exporting the selected customers: the download link appears on this page when ready.")
+        return redirect("portal:export_status", export_id=export.pk)
+    customers = customers_of(merchant=request.merchant, customer_ids=_selected_ids(request))
+    if not customers:
+        messages.warning(request, "Select the customers to delete first.")
+        return redirect("portal:customer_list")
+    return render(request, "portal/customers/confirm_delete_selected.html", {"customers": customers})
+
+
+@portal_view
+@require_POST
+def customers_selected_delete_view(request):
+    """Delete the confirmed selection, each through customer_delete, all or none."""
+    customers = customers_of(merchant=request.merchant, customer_ids=_selected_ids(request))
+    if not customers:
+        messages.warning(request, "Select the customers to delete first.")
+        return redirect("portal:customer_list")
+    with transaction.atomic():
+        for customer in customers:
+            customer_delete(customer=customer, actor=_actor(request))
+    count = len(customers)
+    messages.success(request, f"{count} customer{'' if count == 1 else 's'} deleted.")
+    return redirect("portal:customer_list")
 
 
 def _save_form(request, *, customer: Customer | None):

@@ -144,7 +144,7 @@ def export_start_view(request):
         merchant=request.merchant,
         user=request.user,
         filters=filter_form.filters(),
-        oldest_first=filter_form.oldest_first(),
+        sort=filter_form.chosen_sort(),
     )
     messages.info(request, "Exporting: the download link appears on this page when the file is ready.")
     return redirect("portal:export_status", export_id=export.pk)

@@ -169,6 +169,24 @@
     relabel();
   });
 
+  // The customer list: one box in the header ticks every row of the page (without this file, tick each row).
+  document.querySelectorAll("form[data-bulk]").forEach(function (form) {
+    var all = form.querySelector("input[data-select-all]");
+    var boxes = Array.prototype.slice.call(form.querySelectorAll("input[type=checkbox][name=customer_ids]"));
+    if (!all || !boxes.length) { return; }
+    all.closest("label").hidden = false;
+    function sync() {
+      var ticked = boxes.filter(function (box) { return box.checked; }).length;
+      all.checked = ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+    all.addEventListener("change", function () {
+      boxes.forEach(function (box) { box.checked = all.checked; });
+    });
+    boxes.forEach(function (box) { box.addEventListener("change", sync); });
+    sync();
+  });
+
   // Copy buttons next to secrets and links.
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
     button.addEventListener("click", function () {
