@@ -9,11 +9,11 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OrderBy, OuterRef, Prefetch, Q, QuerySet, TextField, Value
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Concat, Lower
 
 from core.ids import parse_uuid
 from core.paginators import query_row_estimate
+from core.row_values import RowCompare
 from customers.models import Customer, CustomerExport, CustomerImport, CustomField
 from customers.search import fold, search_condition
 from customers.sql import customer_with_custom_fields
@@ -255,12 +255,11 @@ def _beyond(sort: CustomerSort, value, pk: uuid.UUID, *, backwards: bool = False
     key (the customers without an email) the page is in. The OR it stands for (`key > value OR key =
     value AND customer_id > pk`) is no index range: a page deep in the list would read every row
     before it (EXPLAIN on 200,000 customers: 190,000 rows removed by the filter). `key >= value`
-    repeats part of it for SQLite, where Django writes the row value as that OR: the range then starts
-    at the cursor's key, and only rows tied with it are filtered.
-    (django.db.models.fields.tuple_lookups is Django's own, for composite primary keys, since 5.2.)
+    repeats part of it, so a planner that does not read the row value as a range still starts at the
+    cursor's key and filters only the rows tied with it.
     """
     later = sort.descending == backwards
-    row = (TupleGreaterThan if later else TupleLessThan)(Tuple(F(sort.key), F("customer_id")), (value, pk))
+    row = RowCompare([F(sort.key), F("customer_id")], ">" if later else "<", [value, pk])
     return Q(**{f"{sort.key}__{'gte' if later else 'lte'}": value}) & Q(row)
 
 

@@ -5,6 +5,7 @@ import base64
 import json
 
 import pytest
+from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer
 from customers.search import customer_sort_keys
@@ -87,3 +88,27 @@ def test_selected_ids_are_only_the_merchants_own_and_malformed_ones_are_ignored(
     assert customers_of(merchant=merchant, customer_ids=[str(mine.pk), str(theirs.pk), "nope", ""]) == [mine]
     assert customers_of(merchant=merchant, customer_ids=[]) == []
     assert list(customer_list(merchant=merchant, filters=CustomerFilters(customer_ids=(theirs.pk,))).customers) == []
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("sort", ["name", "email", "oldest"])
+@pytest.mark.parametrize("backwards", [False, True], ids=["next", "previous"])
+def test_postgresql_reads_a_page_after_a_cursor_as_one_range_of_the_sorts_index(merchant, sort, backwards):
+    from django.db import connection
+
+    from core.scoping import merchant_scope
+
+    CustomerFactory.create_batch(3, merchant=merchant, lastname="Tied", email=None)
+    with merchant_scope(merchant):
+        first = customer_list(merchant=merchant, sort=sort, limit=2)
+        page_of = {"before": first.next_cursor} if backwards else {"cursor": first.next_cursor}
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            with CaptureQueriesContext(connection) as captured:
+                customer_list(merchant=merchant, sort=sort, limit=2, **page_of)
+            page_query = next(q["sql"] for q in captured.captured_queries if "customers_customer" in q["sql"])
+            cursor.execute(f"EXPLAIN {page_query}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+    # The row value is in the index condition: the scan starts at the cursor, not at the merchant's first row.
+    assert "Index Cond" in plan, plan
+    assert "ROW(" in plan.split("Index Cond", 1)[1].split("\n", 1)[0], plan
