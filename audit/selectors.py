@@ -13,7 +13,16 @@ from merchants.models import Merchant, OAuthClient
 
 CUSTOM_FIELD_PREFIX = "options.custom_fields."
 # What the record's own fields are called on the pages; a custom field is shown by its own name.
-FIELD_LABELS = {"firstname": "first name", "lastname": "last name", "address_country": "country"}
+FIELD_LABELS = {
+    "firstname": "first name",
+    "lastname": "last name",
+    "address_country": "country",
+    "address.line1": "address line 1",
+    "address.line2": "address line 2",
+    "address.city": "city",
+    "address.region": "region",
+    "address.postal_code": "postal code",
+}
 _VERBS = {"created": "Created", "updated": "Changed", "deleted": "Deleted"}
 _IMPORT_VERBS = {"created": "Imported", "updated": "Changed by an import", "deleted": "Deleted by an import"}
 _DOORS = {

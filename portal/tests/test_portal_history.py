@@ -161,3 +161,17 @@ def test_django_admins_audit_list_says_who_in_words_in_a_fixed_number_of_queries
     assert "Changed by Ada Admin in the portal" in html
     assert "Created through the API by a revoked API client" in html  # not that merchant's client
     assert f"client:{client.client_id}" not in html
+
+
+def test_address_parts_and_the_phone_read_as_words_in_the_history(portal_admin_client, merchant, ada_admin):
+    customer = customer_create(
+        merchant=merchant, data={"email": "a@example.com"}, actor=Actor.for_user(ada_admin, AuditEntry.Door.PORTAL)
+    )
+    customer_update(
+        customer=customer,
+        data={"phone": "+442079460958", "address": {"line1": "12 St James's Square", "postal_code": "SW1Y 4LB"}},
+        actor=Actor.for_user(ada_admin, AuditEntry.Door.PORTAL),
+    )
+    assert sentences(portal_admin_client, customer)[0] == (
+        "Changed by Ada Admin in the portal: phone, address line 1, postal code"
+    )

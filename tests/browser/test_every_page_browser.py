@@ -197,6 +197,9 @@ def seed_portal() -> Seed:
             "email": "ada@analytical.example",
             "company": "Analytical Engines Ltd",
             "address_country": "GBR",
+            "phone": "020 7946 0958",
+            "address": {"line1": "12 St James's Square", "city": "London", "postal_code": "sw1y 4lb"},
+            "reference": "crm-1815",
             "options": {
                 "custom_fields": [
                     {"name": "loyalty_tier", "type": "integer", "value": "3"},
