@@ -192,7 +192,7 @@ class WorkerProcess:
                 connection.close()
 
     def request_stop(self) -> None:
-        """Safe in a signal handler: sets flags only. Jobs stop at their next checkpoint."""
+        """Sets flags only (Event.set takes a lock: not for a signal handler). Jobs stop at their next checkpoint."""
         worker_stopping.set()
         self.stopped.set()
         for worker in self.job_workers:

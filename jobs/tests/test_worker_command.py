@@ -1,6 +1,9 @@
 """`manage.py worker`: its options, --once, and --concurrency running jobs side by side."""
 
+import contextlib
 import io
+import os
+import signal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -62,4 +65,24 @@ def test_with_concurrency_2_two_imports_run_on_two_threads_and_both_import_every
     assert Customer.objects.with_scopes_disabled().filter(merchant=merchant).count() == 40_000
     threads = {tuple(ids)[-1].rsplit("-", 1)[1] for ids in DBTaskResult.objects.values_list("worker_ids", flat=True)}
     assert threads == {"0", "1"}
+    assert "Worker stopped." in worker.log()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_then_sigterm_in_quick_succession_still_stops_the_worker(tmp_path):
+    # `manage.py demo` forwards SIGTERM to a worker that the terminal's Ctrl-C has just reached: a signal
+    # handler that took a lock the main thread held (Event.set) deadlocked the worker for good.
+    worker = WorkerProcess(tmp_path / "worker.log")
+    worker.start()
+    try:
+        wait_for(lambda: "Worker running" in worker.log(), timeout=60, what="the worker to start", worker=worker)
+        for _ in range(200):
+            if worker.process.poll() is not None:
+                break
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(worker.process.pid, sig)
+        assert worker.process.wait(timeout=30) == 0, worker.log()
+    finally:
+        worker.kill()
     assert "Worker stopped." in worker.log()

@@ -61,8 +61,13 @@ class Command(BaseCommand):
             self.stdout.write(f"Done: {jobs} jobs run, {delivered} deliveries handled.")
             return
 
+        # The handler only records the signal: it runs between two bytecodes of the main thread, which may
+        # be inside Event.set() already (a second signal: Ctrl-C, then the demo's SIGTERM), and taking that
+        # Event's lock again there would deadlock. The loop below acts on it within half a second.
+        signals_received: list[int] = []
+
         def stop(signum, frame):
-            process.request_stop()
+            signals_received.append(signum)
 
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
@@ -72,7 +77,8 @@ class Command(BaseCommand):
                 f"{' and event delivery' if process.event_worker else ''}. SIGTERM or Ctrl-C stops it."
             )
             while not process.join():
-                pass
+                if signals_received:
+                    process.request_stop()
         finally:
             process.request_stop()
             process.join(timeout=60)
